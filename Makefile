@@ -1,0 +1,67 @@
+# Two commands on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+HOST ?= 127.0.0.1
+FLASK := $(BIN)/flask --app diagnostic
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+CATALOGS := diagnostic/translations
+BABEL_KEYWORDS := -k _l -k lazy_ngettext:1,2
+
+.PHONY: run test install install-test translations compile-translations update-translations \
+        chromium lint format clean
+
+run: install compile-translations  ## Install, create or upgrade the database, serve the app
+	$(FLASK) init-db
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+test: install-test compile-translations chromium  ## Lint and run the whole test suite
+	$(BIN)/ruff check .
+	$(BIN)/python -m questionnaires
+	$(BIN)/python -m pytest
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+# Catalogs: the .po files are in git; the .mo files are built here.
+compile-translations: $(VENV)/.installed
+	$(BIN)/pybabel compile --statistics -d $(CATALOGS)
+
+# After changing user-facing text: extract the messages and merge them into the catalogs.
+update-translations: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg $(BABEL_KEYWORDS) --no-location --sort-output \
+	    --project diagnostic-territorial -o $(CATALOGS)/messages.pot .
+	$(BIN)/pybabel update -i $(CATALOGS)/messages.pot -d $(CATALOGS) --no-location \
+	    --ignore-obsolete
+
+# Browser tests drive Debian's Chromium; it is installed from Debian's packages when missing.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	    echo "Installing Debian's chromium for the browser tests"; \
+	    $(SUDO) apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; }
+
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install-test
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache
+	find . -name '*.mo' -path '*/translations/*' -delete

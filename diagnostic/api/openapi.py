@@ -1,0 +1,416 @@
+"""The OpenAPI 3.1 document of API v1, served at /api/v1/openapi.json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+TEXT = {
+    "type": "object",
+    "required": ["fr", "en"],
+    "properties": {"fr": {"type": "string"}, "en": {"type": "string"}},
+}
+ERROR = {
+    "type": "object",
+    "required": ["error", "details"],
+    "properties": {
+        "error": {"type": "string", "description": "What went wrong, in one sentence."},
+        "details": {
+            "description": "Field by field (question id, `territory`…), what is wrong with it.",
+            "type": ["object", "array", "string", "null"],
+        },
+    },
+}
+AXIS_SCORE = {
+    "type": "object",
+    "required": ["score", "coverage", "level", "dont_know_share"],
+    "properties": {
+        "score": {
+            "type": ["number", "null"],
+            "minimum": 0,
+            "maximum": 100,
+            "description": "Score on 0–100; null when coverage is below 50 % "
+            "(« données insuffisantes »).",
+        },
+        "coverage": {
+            "type": "number",
+            "minimum": 0,
+            "maximum": 1,
+            "description": "Answered weight / weight of the applicable items.",
+        },
+        "level": {
+            "type": ["integer", "null"],
+            "minimum": 1,
+            "maximum": 4,
+            "description": "Maturity level: [0,25) 1, [25,50) 2, [50,75) 3, [75,100] 4.",
+        },
+        "dont_know_share": {
+            "type": "number",
+            "minimum": 0,
+            "maximum": 1,
+            "description": "Weight answered « ne sait pas » / applicable weight.",
+        },
+    },
+}
+SCORES = {
+    "type": "object",
+    "required": ["confiance", "performance", "innovation"],
+    "properties": {
+        axis: {"$ref": "#/components/schemas/AxisScore"}
+        for axis in ("confiance", "performance", "innovation")
+    },
+}
+SUMMARY = {
+    "type": "object",
+    "required": ["id", "actor", "kind", "version", "title"],
+    "properties": {
+        "id": {"type": "string"},
+        "actor": {"type": "string", "enum": ["citoyen", "entreprise", "association", "elu", "all"]},
+        "kind": {"type": "string", "enum": ["full", "atelier"]},
+        "version": {"type": "integer", "minimum": 1},
+        "title": {"$ref": "#/components/schemas/Text"},
+    },
+}
+CONDITION = {
+    "type": ["object", "null"],
+    "properties": {
+        "question": {"type": "string"},
+        "in": {"type": "array", "items": {"type": ["string", "integer"]}},
+        "not_in": {"type": "array", "items": {"type": ["string", "integer"]}},
+    },
+}
+QUESTION = {
+    "type": "object",
+    "required": [
+        "id",
+        "type",
+        "label",
+        "scale",
+        "axis",
+        "domain",
+        "weight",
+        "reversed",
+        "options",
+        "show_if",
+    ],
+    "properties": {
+        "id": {"type": "string"},
+        "type": {
+            "type": "string",
+            "enum": ["scale", "choice", "multi_choice", "ranking", "number", "text", "territory"],
+        },
+        "label": {"$ref": "#/components/schemas/Text"},
+        "help": {"oneOf": [{"$ref": "#/components/schemas/Text"}, {"type": "null"}]},
+        "required": {"type": "boolean"},
+        "scale": {"type": ["string", "null"]},
+        "axis": {
+            "type": ["string", "null"],
+            "enum": ["confiance", "performance", "innovation", None],
+        },
+        "domain": {"type": ["string", "null"]},
+        "weight": {"type": "number"},
+        "reversed": {"type": "boolean"},
+        "dont_know": {
+            "type": "boolean",
+            "description": "Whether null (« ne sait pas ») is accepted.",
+        },
+        "options": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "value": {"type": "string"},
+                    "label": {"$ref": "#/components/schemas/Text"},
+                },
+            },
+        },
+        "max_choices": {"type": ["integer", "null"]},
+        "min": {"type": ["number", "null"]},
+        "max": {"type": ["number", "null"]},
+        "integer": {"type": ["boolean", "null"]},
+        "max_length": {"type": ["integer", "null"]},
+        "show_if": CONDITION,
+    },
+}
+QUESTIONNAIRE = {
+    "allOf": [
+        {"$ref": "#/components/schemas/QuestionnaireSummary"},
+        {
+            "type": "object",
+            "required": ["scales", "sections"],
+            "properties": {
+                "description": {"$ref": "#/components/schemas/Text"},
+                "duration_minutes": {"type": "integer"},
+                "scales": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "object",
+                        "required": ["values", "dont_know"],
+                        "properties": {
+                            "values": {
+                                "type": "array",
+                                "items": {
+                                    "type": "object",
+                                    "required": ["value", "score", "label"],
+                                    "properties": {
+                                        "value": {"type": ["integer", "string"]},
+                                        "score": {"type": "number"},
+                                        "label": {"$ref": "#/components/schemas/Text"},
+                                    },
+                                },
+                            },
+                            "dont_know": {"type": "boolean"},
+                        },
+                    },
+                },
+                "sections": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["id", "title", "questions"],
+                        "properties": {
+                            "id": {"type": "string"},
+                            "title": {"$ref": "#/components/schemas/Text"},
+                            "questions": {
+                                "type": "array",
+                                "items": {"$ref": "#/components/schemas/Question"},
+                            },
+                        },
+                    },
+                },
+            },
+        },
+    ]
+}
+NEW_RESPONSE = {
+    "type": "object",
+    "required": ["questionnaire", "territory"],
+    "additionalProperties": False,
+    "properties": {
+        "questionnaire": {
+            "type": "string",
+            "description": "Questionnaire id; its latest version is used.",
+        },
+        "territory": {
+            "type": "string",
+            "pattern": "^(pays|region|departement|epci|commune):",
+            "examples": ["commune:69123", "region:84"],
+        },
+        "language": {"type": "string", "enum": ["fr", "en"], "default": "fr"},
+        "answers": {
+            "type": "object",
+            "description": "question id → value. A scale value, an option value, a list of "
+            "option values (multi_choice, ranking), a number or a text; null means "
+            "« ne sait pas ». A question left out is unanswered and lowers "
+            "coverage; an answer to a question whose show_if does not hold is "
+            "ignored.",
+            "additionalProperties": {
+                "type": ["integer", "number", "string", "array", "null"],
+                "items": {"type": "string"},
+            },
+        },
+    },
+}
+RESULTS = {
+    "type": "object",
+    "required": ["id", "questionnaire", "version", "actor", "territory", "scores"],
+    "properties": {
+        "id": {"type": "string"},
+        "questionnaire": {"type": "string"},
+        "version": {"type": "integer"},
+        "actor": {"type": ["string", "null"]},
+        "territory": {"type": ["string", "null"]},
+        "completed_at": {"type": ["string", "null"], "format": "date-time"},
+        "scores": {"$ref": "#/components/schemas/Scores"},
+    },
+}
+CREATED = {
+    "type": "object",
+    "required": ["id", "token", "results_url", "scores"],
+    "properties": {
+        "id": {"type": "string"},
+        "token": {
+            "type": "string",
+            "description": "Private token (256 bits); keep it: it is the "
+            "only way back to the results.",
+        },
+        "results_url": {"type": "string", "format": "uri"},
+        "questionnaire": {"type": "string"},
+        "version": {"type": "integer"},
+        "actor": {"type": ["string", "null"]},
+        "territory": {"type": "string"},
+        "scores": {"$ref": "#/components/schemas/Scores"},
+    },
+}
+TERRITORY_MATCH = {
+    "type": "object",
+    "required": ["key", "name"],
+    "properties": {
+        "key": {"type": "string", "examples": ["commune:69123"]},
+        "name": {"type": "string"},
+        "departement": {"type": ["string", "null"]},
+        "departement_name": {"type": ["string", "null"]},
+        "postal_codes": {"type": "array", "items": {"type": "string"}},
+        "population": {"type": ["integer", "null"]},
+    },
+}
+
+
+def _json(schema_ref: str) -> dict[str, Any]:
+    return {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema_ref}"}}}
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"description": description, "content": _json("Error")}
+
+
+def openapi_document() -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Diagnostic territorial — API",
+            "version": "1.0.0",
+            "description": "Questionnaires, responses and their impact scores (confiance, "
+            "performance, innovation). Territories are written level:code "
+            "(commune:69123, departement:69, region:84, pays:FR).",
+        },
+        "servers": [{"url": "/api/v1"}],
+        "paths": {
+            "/questionnaires": {
+                "get": {
+                    "summary": "The latest version of every questionnaire",
+                    "operationId": "listQuestionnaires",
+                    "responses": {
+                        "200": {
+                            "description": "Questionnaires",
+                            "content": {
+                                "application/json": {
+                                    "schema": {
+                                        "type": "array",
+                                        "items": {
+                                            "$ref": "#/components/schemas/QuestionnaireSummary"
+                                        },
+                                    }
+                                }
+                            },
+                        }
+                    },
+                }
+            },
+            "/questionnaires/{questionnaire_id}": {
+                "get": {
+                    "summary": "A whole questionnaire definition",
+                    "operationId": "getQuestionnaire",
+                    "parameters": [
+                        {
+                            "name": "questionnaire_id",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string"},
+                        },
+                        {
+                            "name": "version",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "integer", "minimum": 1},
+                            "description": "A past version; the latest by default.",
+                        },
+                    ],
+                    "responses": {
+                        "200": {"description": "The definition", "content": _json("Questionnaire")},
+                        "400": _error("Malformed version"),
+                        "404": _error("Unknown questionnaire or version"),
+                    },
+                }
+            },
+            "/responses": {
+                "post": {
+                    "summary": "Submit and score a response",
+                    "operationId": "createResponse",
+                    "requestBody": {"required": True, "content": _json("NewResponse")},
+                    "responses": {
+                        "201": {"description": "Stored and scored", "content": _json("Created")},
+                        "400": _error(
+                            "Malformed JSON, unknown questionnaire, question or territory, "
+                            "a value of the wrong type or outside the scale; nothing is "
+                            "stored"
+                        ),
+                        "413": _error("Body larger than 1 MB"),
+                        "415": _error("Body not sent as application/json"),
+                    },
+                }
+            },
+            "/results/{token}": {
+                "get": {
+                    "summary": "The scores of a response, by its private token",
+                    "operationId": "getResults",
+                    "parameters": [
+                        {
+                            "name": "token",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string"},
+                        }
+                    ],
+                    "responses": {
+                        "200": {"description": "Scores", "content": _json("Results")},
+                        "404": _error("Unknown token, or response not completed"),
+                    },
+                }
+            },
+            "/territories": {
+                "get": {
+                    "summary": "Find a commune by name or postal code",
+                    "operationId": "searchTerritories",
+                    "parameters": [
+                        {
+                            "name": "q",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "string", "maxLength": 100},
+                        }
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "At most 20 communes, best first",
+                            "content": {
+                                "application/json": {
+                                    "schema": {
+                                        "type": "array",
+                                        "items": {"$ref": "#/components/schemas/TerritoryMatch"},
+                                    }
+                                }
+                            },
+                        },
+                        "400": _error("Query too long"),
+                    },
+                }
+            },
+            "/openapi.json": {
+                "get": {
+                    "summary": "This document",
+                    "operationId": "getOpenApi",
+                    "responses": {
+                        "200": {
+                            "description": "OpenAPI 3.1 document",
+                            "content": {"application/json": {}},
+                        }
+                    },
+                }
+            },
+        },
+        "components": {
+            "schemas": {
+                "Text": TEXT,
+                "Error": ERROR,
+                "AxisScore": AXIS_SCORE,
+                "Scores": SCORES,
+                "QuestionnaireSummary": SUMMARY,
+                "Question": QUESTION,
+                "Questionnaire": QUESTIONNAIRE,
+                "NewResponse": NEW_RESPONSE,
+                "Created": CREATED,
+                "Results": RESULTS,
+                "TerritoryMatch": TERRITORY_MATCH,
+            }
+        },
+    }

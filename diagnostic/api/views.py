@@ -1,0 +1,228 @@
+"""JSON API v1: questionnaires, responses with their scores, territory search."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, jsonify, request, url_for
+from werkzeug.exceptions import BadRequest, UnsupportedMediaType
+
+from questionnaires import Question, Questionnaire, applicable_answers, check_answers
+
+from ..registry import catalog
+from ..services import responses, territories
+from .openapi import openapi_document
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+RESPONSE_KEYS = {"questionnaire", "territory", "answers", "language"}
+
+
+class InvalidRequest(BadRequest):
+    """A 400 whose `details` say what is wrong, field by field."""
+
+    def __init__(self, description: str, details: Any = None) -> None:
+        super().__init__(description)
+        self.details = details if details is not None else {}
+
+
+def _question_json(question: Question) -> dict[str, Any]:
+    return {
+        "id": question.id,
+        "type": question.type,
+        "label": question.label.as_dict(),
+        "help": question.help.as_dict() if question.help else None,
+        "required": question.required,
+        "scale": question.scale.id if question.scale else None,
+        "axis": question.axis,
+        "domain": question.domain,
+        "weight": question.weight,
+        "reversed": question.reversed,
+        "dont_know": question.offers_dont_know,
+        "options": [{"value": o.value, "label": o.label.as_dict()} for o in question.options],
+        "max_choices": question.max_choices,
+        "min": question.minimum,
+        "max": question.maximum,
+        "integer": question.integer if question.type == "number" else None,
+        "max_length": question.max_length if question.type == "text" else None,
+        "show_if": question.show_if.as_dict() if question.show_if else None,
+    }
+
+
+def _summary_json(questionnaire: Questionnaire) -> dict[str, Any]:
+    return {
+        "id": questionnaire.id,
+        "actor": questionnaire.actor,
+        "kind": questionnaire.kind,
+        "version": questionnaire.version,
+        "title": questionnaire.title.as_dict(),
+    }
+
+
+def _scores_json(scores) -> dict[str, Any]:
+    return {axis: result.as_dict() for axis, result in scores.items()}
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """The OpenAPI document of this API."""
+    return jsonify(openapi_document())
+
+
+@bp.get("/questionnaires")
+def list_questionnaires():
+    """The latest version of every questionnaire."""
+    return jsonify([_summary_json(q) for q in catalog().latest()])
+
+
+@bp.get("/questionnaires/<questionnaire_id>")
+def get_questionnaire(questionnaire_id: str):
+    """A whole questionnaire definition (latest version, or `?version=`)."""
+    version = request.args.get("version")
+    if version is not None and not version.isdigit():
+        raise InvalidRequest("version must be a whole number", {"version": version[:20]})
+    questionnaire = catalog().get(questionnaire_id, int(version) if version else None)
+    if questionnaire is None:
+        abort(404, description="Unknown questionnaire (or version)")
+    return jsonify(
+        {
+            **_summary_json(questionnaire),
+            "description": questionnaire.description.as_dict(),
+            "duration_minutes": questionnaire.duration_minutes,
+            "scales": {
+                scale_id: {
+                    "values": [
+                        {"value": v.value, "score": v.score, "label": v.label.as_dict()}
+                        for v in scale.values
+                    ],
+                    "dont_know": scale.dont_know,
+                }
+                for scale_id, scale in questionnaire.scales.items()
+            },
+            "sections": [
+                {
+                    "id": section.id,
+                    "title": section.title.as_dict(),
+                    "questions": [_question_json(q) for q in section.questions],
+                }
+                for section in questionnaire.sections
+            ],
+        }
+    )
+
+
+def _json_body() -> dict[str, Any]:
+    if not request.is_json:
+        raise UnsupportedMediaType("Send the body as JSON with Content-Type: application/json")
+    body = request.get_json(silent=True)
+    if body is None:
+        raise InvalidRequest("The body is not valid JSON")
+    if not isinstance(body, dict):
+        raise InvalidRequest("The body must be a JSON object")
+    return body
+
+
+@bp.post("/responses")
+def create_response():
+    """Submit a whole response; it is scored at once. Nothing is stored if anything is wrong."""
+    body = _json_body()
+    unknown = sorted(set(body) - RESPONSE_KEYS)
+    if unknown:
+        raise InvalidRequest("Unknown fields", {key[:64]: "unknown field" for key in unknown})
+    questionnaire_id = body.get("questionnaire")
+    if not isinstance(questionnaire_id, str):
+        raise InvalidRequest(
+            "questionnaire is required", {"questionnaire": "expected a questionnaire id (a string)"}
+        )
+    questionnaire = catalog().get(questionnaire_id)
+    if questionnaire is None:
+        raise InvalidRequest(
+            "Unknown questionnaire",
+            {"questionnaire": f"unknown questionnaire {questionnaire_id[:64]!r}"},
+        )
+    key = body.get("territory")
+    if not isinstance(key, str) or territories.parse_key(key) is None:
+        raise InvalidRequest(
+            "territory is required",
+            {"territory": "expected a territory written level:code, such as commune:69123"},
+        )
+    territory = territories.get_territory(key)
+    if territory is None:
+        raise InvalidRequest("Unknown territory", {"territory": f"unknown territory {key!r}"})
+    language = body.get("language", "fr")
+    if language not in ("fr", "en"):
+        raise InvalidRequest("Unknown language", {"language": "expected fr or en"})
+    answers = body.get("answers", {})
+    if not isinstance(answers, dict):
+        raise InvalidRequest(
+            "answers must be an object", {"answers": "expected an object {question id: value}"}
+        )
+    accepted, errors = check_answers(questionnaire, answers)
+    territory_question = questionnaire.territory_question
+    if (
+        territory_question is not None
+        and territory_question.id in accepted
+        and accepted[territory_question.id] != territory.key
+    ):
+        errors[territory_question.id] = "must be the same as territory (or left out)"
+    if errors:
+        raise InvalidRequest(
+            "Some answers are not valid", {key[:64]: str(error) for key, error in errors.items()}
+        )
+    response, token, scores = responses.create_completed_response(
+        questionnaire, territory, applicable_answers(questionnaire, accepted), language
+    )
+    results_url = url_for("respondent.results", token=token, _external=True)
+    body = {
+        "id": response.public_id,
+        "token": token,
+        "results_url": results_url,
+        "questionnaire": questionnaire.id,
+        "version": questionnaire.version,
+        "actor": response.actor,
+        "territory": response.territory,
+        "scores": _scores_json(scores),
+    }
+    return jsonify(body), 201, {"Location": url_for(".get_results", token=token)}
+
+
+@bp.get("/results/<token>")
+def get_results(token: str):
+    """The scores of a completed response, by its private token."""
+    response = responses.find_response(token)
+    if response is None:
+        abort(404, description="Unknown token")
+    if not response.completed:
+        abort(404, description="This response is not completed yet")
+    return jsonify(
+        {
+            "id": response.public_id,
+            "questionnaire": response.questionnaire_id,
+            "version": response.questionnaire_version,
+            "actor": response.actor,
+            "territory": response.territory,
+            "completed_at": response.completed_at.isoformat() if response.completed_at else None,
+            "scores": _scores_json(responses.stored_scores(response)),
+        }
+    )
+
+
+@bp.get("/territories")
+def search_territories():
+    """Communes whose name or postal code starts with `q` (at most 20)."""
+    query = request.args.get("q", "")
+    if len(query) > 100:
+        raise InvalidRequest("q is too long", {"q": "at most 100 characters"})
+    return jsonify(
+        [
+            {
+                "key": match.key,
+                "name": match.name,
+                "departement": match.departement_code,
+                "departement_name": match.departement_name,
+                "postal_codes": list(match.postal_codes),
+                "population": match.population,
+            }
+            for match in territories.search_communes(query)
+        ]
+    )

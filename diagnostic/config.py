@@ -1,0 +1,86 @@
+"""Configuration from the environment, with defaults that work on a fresh machine."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+#: Largest request body accepted, in bytes.
+MAX_CONTENT_LENGTH = 1024 * 1024
+
+
+def database_url(url: str | None, instance_path: str) -> str:
+    """The SQLAlchemy URL: SQLite in the instance folder by default, psycopg 3 for PostgreSQL."""
+    if not url:
+        return f"sqlite:///{Path(instance_path) / 'diagnostic.sqlite3'}"
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def secret_key(instance_path: str) -> str:
+    """SECRET_KEY from the environment, else from `instance/secret_key`, created once."""
+    from_env = os.environ.get("SECRET_KEY")
+    if from_env:
+        return from_env
+    path = Path(instance_path) / "secret_key"
+    try:
+        return path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        key = secrets.token_hex(32)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Exclusive creation: two workers starting together end up with the same key.
+        try:
+            with open(path, "x", encoding="ascii") as stream:
+                stream.write(key)
+            os.chmod(path, 0o600)
+        except FileExistsError:
+            return path.read_text(encoding="ascii").strip()
+        return key
+
+
+def positive_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise RuntimeError(f"{name} must be a whole number, not {raw!r}") from None
+    if value < 1:
+        raise RuntimeError(f"{name} must be at least 1, not {value}")
+    return value
+
+
+def configure(app: Flask, overrides: dict | None = None) -> None:
+    overrides = overrides or {}
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    url = database_url(
+        overrides.get("DATABASE_URL") or os.environ.get("DATABASE_URL"), app.instance_path
+    )
+    app.config.update(
+        SECRET_KEY=overrides.get("SECRET_KEY") or secret_key(app.instance_path),
+        SQLALCHEMY_DATABASE_URI=url,
+        SQLALCHEMY_ENGINE_OPTIONS=engine_options(url),
+        MIN_GROUP_SIZE=positive_int("MIN_GROUP_SIZE", 5),
+        MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH,
+        BABEL_DEFAULT_LOCALE="fr",
+        BABEL_DEFAULT_TIMEZONE="Europe/Paris",
+        LANGUAGES=("fr", "en"),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        WTF_CSRF_TIME_LIMIT=None,
+        JSON_SORT_KEYS=False,
+    )
+    app.config.update({k: v for k, v in overrides.items() if k != "DATABASE_URL"})
+
+
+def engine_options(url: str) -> dict:
+    if url.startswith("sqlite"):
+        # sqlite3's timeout is SQLite's busy timeout, in seconds.
+        return {"connect_args": {"timeout": 15}}
+    return {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 10}

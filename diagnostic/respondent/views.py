@@ -1,0 +1,240 @@
+"""The respondent journey: home, questionnaire page by page, pause and resume, results."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_wtf import FlaskForm
+
+from questionnaires import Questionnaire, next_section_index, shown_questions
+
+from .. import charts
+from ..forms import build_section_form, field_name
+from ..i18n import current_language
+from ..models import Response as ResponseRecord
+from ..registry import catalog
+from ..services import responses, territories
+
+bp = Blueprint("respondent", __name__)
+
+ACTIONS = ("next", "previous", "pause", "search")
+
+
+class StartForm(FlaskForm):
+    """Starting a questionnaire: nothing to fill in, only the CSRF token."""
+
+
+def _load(token: str) -> tuple[ResponseRecord, Questionnaire]:
+    """The response of a private token and the questionnaire version it was answered with."""
+    response = responses.find_response(token)
+    if response is None:
+        abort(404)
+    questionnaire = catalog().get(response.questionnaire_id, response.questionnaire_version)
+    if questionnaire is None:
+        abort(410)
+    return response, questionnaire
+
+
+def _describe_territory(key: str) -> territories.Match | None:
+    territory = territories.get_territory(key)
+    return territories.as_match(territory) if territory is not None else None
+
+
+@bp.get("/")
+def home():
+    """Home page: the four self-diagnoses."""
+    return render_template("respondent/home.html", questionnaires=catalog().latest("full"))
+
+
+@bp.get("/methode")
+def method():
+    """How scores, levels and coverage are computed, in plain words."""
+    return render_template("respondent/method.html")
+
+
+@bp.route("/diagnostic/<questionnaire_id>", methods=["GET", "POST"])
+def start(questionnaire_id: str):
+    """Presentation of a self-diagnosis; posting the form starts a new response."""
+    questionnaire = catalog().get(questionnaire_id)
+    if questionnaire is None or questionnaire.kind != "full":
+        abort(404)
+    form = StartForm()
+    if form.validate_on_submit():
+        _response, token = responses.start_response(questionnaire, current_language())
+        return redirect(url_for(".section", token=token, number=1))
+    return render_template("respondent/start.html", questionnaire=questionnaire, form=form)
+
+
+@bp.get("/r/<token>")
+def resume(token: str):
+    """The private link: reopen the questionnaire where it was left, or the results."""
+    response, questionnaire = _load(token)
+    if response.completed:
+        return redirect(url_for(".results", token=token))
+    number = min(response.current_section, len(questionnaire.sections) - 1) + 1
+    return redirect(url_for(".section", token=token, number=number))
+
+
+@bp.route("/r/<token>/etape/<int:number>", methods=["GET", "POST"])
+def section(token: str, number: int):
+    """One section of the questionnaire; its answers are saved when the respondent moves on."""
+    response, questionnaire = _load(token)
+    if response.completed:
+        return redirect(url_for(".results", token=token))
+    if not 1 <= number <= len(questionnaire.sections):
+        abort(404)
+    index = number - 1
+    current = questionnaire.sections[index]
+    stored = response.answer_map()
+    questions = shown_questions(questionnaire, current, stored)
+    if not questions:
+        target = next_section_index(questionnaire, stored, index, 1)
+        if target is None:
+            return _finish(token, response, questionnaire, stored)
+        return redirect(url_for(".section", token=token, number=target + 1))
+    form_class = build_section_form(
+        questions, current_language(), territories.search_communes, _describe_territory
+    )
+    form = form_class(data={field_name(key): value for key, value in stored.items()})
+    status = 200
+    if request.method == "POST":
+        action = request.form.get("action", "next")
+        if action not in ACTIONS:
+            abort(400)
+        if form.validate() and action != "search":
+            return _save_and_move(token, response, questionnaire, index, form, action)
+        if form.csrf_token.errors:
+            status = 400
+        elif form.errors and action != "search":
+            status = 422
+    return render_template(
+        "respondent/section.html",
+        questionnaire=questionnaire,
+        section=current,
+        number=number,
+        total=len(questionnaire.sections),
+        form=form,
+        token=token,
+        status=status,
+        resume_url=url_for(".resume", token=token, _external=True),
+        has_previous=next_section_index(questionnaire, stored, index, -1) is not None,
+    ), status
+
+
+def _save_and_move(
+    token: str,
+    response: ResponseRecord,
+    questionnaire: Questionnaire,
+    index: int,
+    form,
+    action: str,
+):
+    current = questionnaire.sections[index]
+    answers = form.answers()
+    asked = {question.id for question in current.questions}
+    merged = {key: value for key, value in response.answer_map().items() if key not in asked}
+    merged.update(answers)
+    step = -1 if action == "previous" else 1
+    target = index if action == "pause" else next_section_index(questionnaire, merged, index, step)
+    territory = None
+    question = questionnaire.territory_question
+    if question is not None and isinstance(answers.get(question.id), str):
+        territory = territories.get_territory(answers[question.id])
+    resume_at = index if target is None else target
+    responses.save_section(response, questionnaire, current, answers, territory, resume_at)
+    if action == "pause":
+        return redirect(url_for(".pause", token=token))
+    if target is None:
+        if step < 0:
+            return redirect(url_for(".section", token=token, number=index + 1))
+        return _finish(token, response, questionnaire, merged)
+    return redirect(url_for(".section", token=token, number=target + 1))
+
+
+def _finish(token: str, response: ResponseRecord, questionnaire: Questionnaire, answers: dict):
+    missing = responses.first_missing_required(questionnaire, answers)
+    if missing is not None:
+        flash(
+            _(
+                "One question still needs an answer before you can see your results: %(q)s",
+                q=missing.label.text(current_language()),
+            ),
+            "error",
+        )
+        number = questionnaire.section_index(missing.section) + 1
+        return redirect(url_for(".section", token=token, number=number))
+    responses.complete_response(response, questionnaire)
+    return redirect(url_for(".results", token=token))
+
+
+@bp.get("/r/<token>/pause")
+def pause(token: str):
+    """Answers saved: the private link to come back later."""
+    response, questionnaire = _load(token)
+    return render_template(
+        "respondent/pause.html",
+        questionnaire=questionnaire,
+        response=response,
+        token=token,
+        resume_url=url_for(".resume", token=token, _external=True),
+    )
+
+
+@bp.get("/r/<token>/resultats")
+def results(token: str):
+    """The three-impact profile of a completed response."""
+    response, questionnaire = _load(token)
+    if not response.completed:
+        return redirect(url_for(".resume", token=token))
+    territory = territories.get_territory(response.territory) if response.territory else None
+    return render_template(
+        "respondent/results.html",
+        questionnaire=questionnaire,
+        response=response,
+        scores=responses.stored_scores(response),
+        token=token,
+        territory=territory,
+        vocabulary=catalog().vocabulary,
+        levels=catalog().levels,
+        results_url=url_for(".results", token=token, _external=True),
+        min_group_size=current_app.config["MIN_GROUP_SIZE"],
+    )
+
+
+@bp.get("/r/<token>/profil.svg")
+def profile_chart(token: str):
+    """The radar chart of the three impacts, as SVG."""
+    response, _questionnaire = _load(token)
+    if not response.completed:
+        abort(404)
+    language = current_language()
+    vocabulary = catalog().vocabulary
+    svg = charts.impact_radar(
+        responses.stored_scores(response),
+        {axis: label.text(language) for axis, label in vocabulary.axes.items()},
+        no_data_label=_("insufficient data"),
+    )
+    return Response(
+        svg,
+        mimetype="image/svg+xml",
+        headers={"Cache-Control": "private, max-age=300", "Vary": "Cookie"},
+    )
+
+
+def init_app(app) -> None:
+    from ..extensions import csrf
+
+    # The section form checks its own CSRF token, so that an expired token shows the page
+    # again with the answers kept instead of an error page.
+    csrf.exempt(section)
+    app.register_blueprint(bp)

@@ -1,0 +1,1 @@
+"""Operations on the database; no request objects in their signatures."""

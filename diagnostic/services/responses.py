@@ -1,0 +1,174 @@
+"""Responses: start, save section by section, complete and score, read back by private token."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Mapping
+
+from sqlalchemy import select
+
+from questionnaires import (
+    AnswerValue,
+    Question,
+    Questionnaire,
+    Section,
+    applicable_answers,
+    applicable_questions,
+)
+from scoring import AxisScore, score_axes
+
+from ..extensions import db
+from ..models import Answer, Response, ResponseScore, Territory, utcnow
+from . import territories
+
+#: Bytes of randomness in a private token (256 bits; at least 128 are required).
+TOKEN_BYTES = 32
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def find_response(token: str) -> Response | None:
+    """The response of a private token; None for an unknown or malformed token.
+
+    The lookup is by hash of the token, so its timing tells nothing about stored tokens.
+    """
+    if not token or len(token) > 128:
+        return None
+    return db.session.scalar(select(Response).where(Response.token_hash == hash_token(token)))
+
+
+def start_response(questionnaire: Questionnaire, language: str) -> tuple[Response, str]:
+    """Create an empty response; return it with its private token (shown once, never stored)."""
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    response = Response(
+        public_id=secrets.token_hex(16),
+        token_hash=hash_token(token),
+        questionnaire_id=questionnaire.id,
+        questionnaire_version=questionnaire.version,
+        actor=questionnaire.actor_of({}),
+        language=language,
+    )
+    db.session.add(response)
+    db.session.commit()
+    return response, token
+
+
+def _apply_profile(
+    response: Response,
+    questionnaire: Questionnaire,
+    answers: Mapping[str, AnswerValue],
+    territory: Territory | None,
+) -> None:
+    """Copy onto the response what groups it: territory, region, actor type."""
+    if territory is not None:
+        response.territory = territory.key
+        response.region_code = territories.region_code_of(territory)
+    actor = questionnaire.actor_of(answers)
+    if actor is not None:
+        response.actor = actor
+
+
+def save_section(
+    response: Response,
+    questionnaire: Questionnaire,
+    section: Section,
+    answers: Mapping[str, AnswerValue],
+    territory: Territory | None,
+    resume_at: int,
+) -> None:
+    """Replace the answers to the questions of `section` with `answers` (already checked).
+
+    `territory` is the territory answered in this section, if any; `resume_at` the index of the
+    section the respondent goes to next, where the private link will reopen the questionnaire.
+    """
+    asked = {question.id for question in section.questions}
+    existing = {answer.question_id: answer for answer in response.answers}
+    for question_id in asked:
+        if question_id in answers:
+            if question_id in existing:
+                existing[question_id].value = answers[question_id]
+            else:
+                response.answers.append(Answer(question_id=question_id, value=answers[question_id]))
+        elif question_id in existing:
+            response.answers.remove(existing[question_id])
+    _apply_profile(response, questionnaire, answers, territory)
+    response.current_section = resume_at
+    response.updated_at = utcnow()
+    db.session.commit()
+
+
+def first_missing_required(
+    questionnaire: Questionnaire, answers: Mapping[str, AnswerValue]
+) -> Question | None:
+    """The first required question that applies and has no answer."""
+    applicable = applicable_questions(questionnaire, answers)
+    for question in questionnaire.questions:
+        if question.required and question.id in applicable and answers.get(question.id) is None:
+            return question
+    return None
+
+
+def complete_response(response: Response, questionnaire: Questionnaire) -> dict[str, AxisScore]:
+    """Score a response, keep only the answers to questions that apply, and mark it completed."""
+    answers = response.answer_map()
+    kept = applicable_answers(questionnaire, answers)
+    for answer in list(response.answers):
+        if answer.question_id not in kept:
+            response.answers.remove(answer)
+    scores = score_axes(questionnaire, kept)
+    response.scores = [
+        ResponseScore(
+            axis=axis,
+            score=result.score,
+            coverage=result.coverage,
+            dont_know_share=result.dont_know_share,
+            applicable_items=result.applicable_items,
+            answered_items=result.answered_items,
+            dont_know_items=result.dont_know_items,
+        )
+        for axis, result in scores.items()
+    ]
+    response.status = "completed"
+    response.completed_at = utcnow()
+    response.actor = questionnaire.actor_of(kept)
+    db.session.commit()
+    return scores
+
+
+def create_completed_response(
+    questionnaire: Questionnaire,
+    territory: Territory,
+    answers: Mapping[str, AnswerValue],
+    language: str,
+) -> tuple[Response, str, dict[str, AxisScore]]:
+    """Store a whole response at once (the API) and score it; `answers` are already checked."""
+    response, token = start_response(questionnaire, language)
+    answers = dict(answers)
+    question = questionnaire.territory_question
+    if question is not None:
+        answers[question.id] = territory.key
+    for question_id, value in answers.items():
+        response.answers.append(Answer(question_id=question_id, value=value))
+    _apply_profile(response, questionnaire, answers, territory)
+    response.current_section = len(questionnaire.sections) - 1
+    scores = complete_response(response, questionnaire)
+    return response, token, scores
+
+
+def stored_scores(response: Response) -> dict[str, AxisScore]:
+    """The scores computed when the response was completed, by axis."""
+    return {
+        row.axis: AxisScore(
+            axis=row.axis,
+            score=row.score,
+            coverage=row.coverage,
+            dont_know_share=row.dont_know_share,
+            applicable_items=row.applicable_items,
+            answered_items=row.answered_items,
+            dont_know_items=row.dont_know_items,
+        )
+        for row in response.scores
+    }

@@ -1,0 +1,356 @@
+"""The official territories: loading the reference files, finding a commune, reading a key."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import delete, insert, or_, select
+
+from ..extensions import db
+from ..models import PostalCode, ReferenceImport, Territory, utcnow
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+TERRITORIES_DIR = DATA_DIR / "territories"
+LEVELS = ("pays", "region", "departement", "epci", "commune")
+KEY = re.compile(r"^(?P<level>pays|region|departement|epci|commune):(?P<code>[0-9A-Za-z]{1,12})$")
+
+FILES = {
+    "regions.csv": ("code", "name", "zone", "chef_lieu", "population_municipale"),
+    "departements.csv": ("code", "name", "region", "zone", "chef_lieu", "population_municipale"),
+    "epci.csv": ("siren", "name", "type", "population_municipale", "population_totale", "communes"),
+    "communes.csv": (
+        "code",
+        "name",
+        "departement",
+        "region",
+        "epci",
+        "zone",
+        "population_municipale",
+        "postal_codes",
+    ),
+}
+
+
+class ReferenceFileError(ValueError):
+    """A reference file that cannot be loaded; the message names file, line and column."""
+
+
+# --------------------------------------------------------------------------- search
+
+
+_SAINT = re.compile(r"\b(st|ste)\b")
+
+
+def normalise(text: str) -> str:
+    """Lower case, no accents, punctuation as spaces, « st »/« ste » as « saint »/« sainte »."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+    plain = plain.replace("œ", "oe").replace("æ", "ae")
+    plain = re.sub(r"[^a-z0-9]+", " ", plain).strip()
+    return _SAINT.sub(lambda m: "saint" if m.group(1) == "st" else "sainte", plain)
+
+
+@dataclass(frozen=True)
+class Match:
+    """A commune found by a search, with what tells it apart from its namesakes."""
+
+    key: str
+    name: str
+    departement_code: str | None
+    departement_name: str | None
+    postal_codes: tuple[str, ...]
+    population: int | None
+
+
+def search_communes(query: str, limit: int = 20) -> list[Match]:
+    """Communes whose name starts with (or contains) `query`, or whose postal code starts with it.
+
+    Name matches that start with the query come first; within each group, larger communes first.
+    """
+    query = (query or "").strip()
+    if not query:
+        return []
+    communes = select(Territory).where(Territory.level == "commune")
+    if re.fullmatch(r"[0-9]{2,5}", query):
+        ids = select(PostalCode.territory_id).where(PostalCode.code.startswith(query))
+        found = db.session.scalars(
+            communes.where(Territory.id.in_(ids))
+            .order_by(Territory.population.desc().nulls_last(), Territory.name)
+            .limit(limit)
+        ).all()
+    else:
+        needle = normalise(query)
+        if len(needle) < 2:
+            return []
+        starts = Territory.search_name.startswith(needle)
+        found = db.session.scalars(
+            communes.where(or_(starts, Territory.search_name.contains(" " + needle)))
+            .order_by(starts.desc(), Territory.population.desc().nulls_last(), Territory.name)
+            .limit(limit)
+        ).all()
+    return _matches(found)
+
+
+def _matches(communes: list[Territory]) -> list[Match]:
+    departement_codes = {c.departement_code for c in communes if c.departement_code}
+    names = (
+        dict(
+            db.session.execute(
+                select(Territory.code, Territory.name).where(
+                    Territory.level == "departement", Territory.code.in_(departement_codes)
+                )
+            ).all()
+        )
+        if departement_codes
+        else {}
+    )
+    return [
+        Match(
+            key=c.key,
+            name=c.name,
+            departement_code=c.departement_code,
+            departement_name=names.get(c.departement_code),
+            postal_codes=tuple(p.code for p in c.postal_codes),
+            population=c.population,
+        )
+        for c in communes
+    ]
+
+
+def as_match(territory: Territory) -> Match:
+    return _matches([territory])[0]
+
+
+def parse_key(key: str) -> tuple[str, str] | None:
+    """`(level, code)` of a key written `level:code`, or None if it is not written so."""
+    match = KEY.match(key or "")
+    return (match["level"], match["code"]) if match else None
+
+
+def get_territory(key: str) -> Territory | None:
+    parsed = parse_key(key)
+    if parsed is None:
+        return None
+    level, code = parsed
+    return db.session.scalar(
+        select(Territory).where(Territory.level == level, Territory.code == code)
+    )
+
+
+def region_code_of(territory: Territory) -> str | None:
+    """The region of a territory (itself for a region; None for the country or an EPCI)."""
+    if territory.level == "region":
+        return territory.code
+    return territory.region_code
+
+
+def describe(territory: Territory) -> str:
+    """A name that tells namesakes apart: « Saint-Denis (93) »."""
+    if territory.level == "commune" and territory.departement_code:
+        return f"{territory.name} ({territory.departement_code})"
+    return territory.name
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _rows(path: Path, columns: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
+    try:
+        stream = path.open(encoding="utf-8", newline="")
+    except OSError as error:
+        raise ReferenceFileError(f"{path}: cannot be read ({error.strerror})") from error
+    with stream:
+        reader = csv.DictReader(stream)
+        header = tuple(reader.fieldnames or ())
+        missing = [c for c in columns if c not in header]
+        if missing:
+            raise ReferenceFileError(
+                f"{path}: line 1: missing column(s) {', '.join(missing)} "
+                f"(expected {', '.join(columns)})"
+            )
+        for row in reader:
+            if None in row or any(value is None for value in row.values()):
+                raise ReferenceFileError(
+                    f"{path}: line {reader.line_num}: expected {len(header)} columns"
+                )
+            yield reader.line_num, row
+
+
+def _required(path: Path, line: int, row: dict[str, str], column: str, pattern: str = r".+") -> str:
+    value = row[column].strip()
+    if not re.fullmatch(pattern, value):
+        raise ReferenceFileError(
+            f"{path}: line {line}, column {column}: {value!r} is not a valid value"
+        )
+    return value
+
+
+def _population(path: Path, line: int, row: dict[str, str]) -> int | None:
+    """The population, None where the file gives none (some overseas collectivities)."""
+    value = row["population_municipale"].strip()
+    if value == "":
+        return None
+    if not value.isdigit():
+        raise ReferenceFileError(
+            f"{path}: line {line}, column population_municipale: {value!r} is not a whole number"
+        )
+    return int(value)
+
+
+def read_territories(directory: Path) -> tuple[list[dict], list[tuple[str, str]]]:
+    """Territory rows and `(commune code, postal code)` pairs from the four reference files."""
+    territories: list[dict] = []
+    postal: list[tuple[str, str]] = []
+    code = r"[0-9A-Z]{2,3}"
+    seen: set[tuple[str, str]] = set()
+
+    def add(path: Path, line: int, row: dict) -> None:
+        if (row["level"], row["code"]) in seen:
+            raise ReferenceFileError(
+                f"{path}: line {line}: {row['level']} {row['code']} appears twice"
+            )
+        seen.add((row["level"], row["code"]))
+        row["search_name"] = normalise(row["name"])
+        territories.append(row)
+
+    path = directory / "regions.csv"
+    for line, row in _rows(path, FILES["regions.csv"]):
+        add(
+            path,
+            line,
+            {
+                "level": "region",
+                "code": _required(path, line, row, "code", code),
+                "name": _required(path, line, row, "name"),
+                "population": _population(path, line, row),
+                "region_code": row["code"].strip(),
+                "departement_code": None,
+                "epci_code": None,
+                "zone": _required(path, line, row, "zone", "metro|drom|com"),
+            },
+        )
+    path = directory / "departements.csv"
+    for line, row in _rows(path, FILES["departements.csv"]):
+        add(
+            path,
+            line,
+            {
+                "level": "departement",
+                "code": _required(path, line, row, "code", code),
+                "name": _required(path, line, row, "name"),
+                "population": _population(path, line, row),
+                "region_code": _required(path, line, row, "region", code),
+                "departement_code": row["code"].strip(),
+                "epci_code": None,
+                "zone": _required(path, line, row, "zone", "metro|drom|com"),
+            },
+        )
+    path = directory / "epci.csv"
+    for line, row in _rows(path, FILES["epci.csv"]):
+        add(
+            path,
+            line,
+            {
+                "level": "epci",
+                "code": _required(path, line, row, "siren", r"[0-9]{9}"),
+                "name": _required(path, line, row, "name"),
+                "population": _population(path, line, row),
+                "region_code": None,
+                "departement_code": None,
+                "epci_code": row["siren"].strip(),
+                "zone": None,
+            },
+        )
+    path = directory / "communes.csv"
+    for line, row in _rows(path, FILES["communes.csv"]):
+        commune = _required(path, line, row, "code", r"[0-9][0-9AB][0-9]{3}")
+        add(
+            path,
+            line,
+            {
+                "level": "commune",
+                "code": commune,
+                "name": _required(path, line, row, "name"),
+                "population": _population(path, line, row),
+                "region_code": _required(path, line, row, "region", code),
+                "departement_code": _required(path, line, row, "departement", code),
+                "epci_code": _required(path, line, row, "epci", r"([0-9]{9})?") or None,
+                "zone": _required(path, line, row, "zone", "metro|drom|com"),
+            },
+        )
+        for postal_code in row["postal_codes"].split():
+            if not re.fullmatch(r"[0-9]{5}", postal_code):
+                raise ReferenceFileError(
+                    f"{path}: line {line}, column postal_codes: "
+                    f"{postal_code!r} is not a postal code"
+                )
+            postal.append((commune, postal_code))
+    regions = [t for t in territories if t["level"] == "region"]
+    territories.insert(
+        0,
+        {
+            "level": "pays",
+            "code": "FR",
+            "name": "France",
+            "search_name": "france",
+            "population": sum(r["population"] or 0 for r in regions),
+            "region_code": None,
+            "departement_code": None,
+            "epci_code": None,
+            "zone": None,
+        },
+    )
+    return territories, postal
+
+
+def checksum(directory: Path) -> str:
+    digest = hashlib.sha256()
+    for name in sorted(FILES):
+        digest.update(name.encode())
+        digest.update((directory / name).read_bytes())
+    return digest.hexdigest()
+
+
+def load_territories(directory: Path = TERRITORIES_DIR, force: bool = False) -> dict[str, int]:
+    """Load the official territories, replacing those loaded before, in one transaction.
+
+    Skipped (returns {}) when the same files were loaded last time, unless `force`.
+    Returns the number of territories loaded per level.
+    """
+    directory = Path(directory)
+    try:
+        digest = checksum(directory)
+    except OSError as error:
+        raise ReferenceFileError(f"{directory}: {error.strerror}: {error.filename}") from error
+    previous = db.session.get(ReferenceImport, "territories")
+    if previous is not None and previous.checksum == digest and not force:
+        return {}
+    territories, postal = read_territories(directory)
+    db.session.execute(delete(PostalCode))
+    db.session.execute(delete(Territory))
+    db.session.execute(insert(Territory), territories)
+    ids = dict(
+        db.session.execute(
+            select(Territory.code, Territory.id).where(Territory.level == "commune")
+        ).all()
+    )
+    db.session.execute(
+        insert(PostalCode),
+        [{"territory_id": ids[commune], "code": code} for commune, code in postal],
+    )
+    if previous is None:
+        db.session.add(ReferenceImport(name="territories", checksum=digest))
+    else:
+        previous.checksum = digest
+        previous.loaded_at = utcnow()
+    db.session.commit()
+    counts: dict[str, int] = {}
+    for row in territories:
+        counts[row["level"]] = counts.get(row["level"], 0) + 1
+    return counts

@@ -1,0 +1,133 @@
+/* Small progressive enhancements; every page works without them. */
+(function () {
+  "use strict";
+
+  var lang = document.documentElement.lang === "en" ? "en" : "fr";
+  var text = {
+    fr: {
+      copied: "Lien copié.",
+      copyFailed: "Copie impossible : sélectionnez le lien et copiez-le.",
+      found: function (n) { return n === 0 ? "Aucune commune trouvée." : n === 1 ? "1 commune trouvée." : n + " communes trouvées."; }
+    },
+    en: {
+      copied: "Link copied.",
+      copyFailed: "Could not copy: select the link and copy it.",
+      found: function (n) { return n === 0 ? "No municipality found." : n === 1 ? "1 municipality found." : n + " municipalities found."; }
+    }
+  }[lang];
+
+  /* Move focus to the error summary so that it is read first. */
+  var summary = document.getElementById("error-summary");
+  if (summary) { summary.focus(); }
+
+  /* Copy buttons. */
+  document.querySelectorAll("[data-copy]").forEach(function (button) {
+    var input = document.getElementById(button.getAttribute("data-copy"));
+    var status = document.querySelector('[data-copy-status="' + button.getAttribute("data-copy") + '"]');
+    if (!input || !navigator.clipboard) { return; }
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      navigator.clipboard.writeText(input.value).then(function () {
+        if (status) { status.textContent = text.copied; }
+      }, function () {
+        input.select();
+        if (status) { status.textContent = text.copyFailed; }
+      });
+    });
+  });
+
+  /* show_if: hide a question while its condition on an answer of the same page does not hold. */
+  function chosenValues(form, name) {
+    return Array.prototype.map.call(
+      form.querySelectorAll('input[name="' + name + '"]:checked'), function (input) { return input.value; });
+  }
+  var conditional = document.querySelectorAll("[data-show-if]");
+  function refreshConditions() {
+    conditional.forEach(function (block) {
+      var condition = JSON.parse(block.getAttribute("data-show-if"));
+      var form = block.closest("form");
+      var source = form && form.querySelector('[name="item_' + condition.question + '"]');
+      if (!source) { return; }  /* condition on an earlier page: the server decided */
+      var sourceBlock = document.getElementById("q-" + condition.question);
+      var values = sourceBlock && sourceBlock.hidden ? [] : chosenValues(form, "item_" + condition.question);
+      values = values.filter(function (v) { return v !== "nsp"; });
+      var listed = (condition["in"] || condition.not_in).map(String);
+      var hit = values.some(function (v) { return listed.indexOf(v) !== -1; });
+      var holds = values.length > 0 && (condition["in"] ? hit : !hit);
+      block.hidden = !holds;
+    });
+  }
+  if (conditional.length) {
+    document.addEventListener("change", refreshConditions);
+    refreshConditions();
+  }
+
+  /* Ranking: at most N boxes; « ne sait pas » exclusive of the other boxes. */
+  document.querySelectorAll("[data-max-choices]").forEach(function (group) {
+    var max = parseInt(group.getAttribute("data-max-choices"), 10);
+    var boxes = group.querySelectorAll('input[type="checkbox"]:not([value="nsp"])');
+    function update() {
+      var count = Array.prototype.filter.call(boxes, function (b) { return b.checked; }).length;
+      boxes.forEach(function (b) { b.disabled = !b.checked && count >= max; });
+    }
+    group.addEventListener("change", update);
+    update();
+  });
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (input.type !== "checkbox" || !input.checked) { return; }
+    var group = input.closest("fieldset");
+    if (!group) { return; }
+    group.querySelectorAll('input[type="checkbox"][name="' + input.name + '"]').forEach(function (other) {
+      if (other === input) { return; }
+      if (input.value === "nsp" || other.value === "nsp") { other.checked = false; other.disabled = false; }
+    });
+  });
+
+  /* Territory: suggestions as the respondent types (the Search button does the same without JS). */
+  document.querySelectorAll("[data-territory-search]").forEach(function (block) {
+    var url = block.getAttribute("data-territory-search");
+    var name = block.getAttribute("data-field");
+    var input = block.querySelector('input[type="search"]');
+    var fieldset = block.querySelector(".territory-choices");
+    var options = block.querySelector("[data-territory-options]");
+    var status = block.querySelector("[data-territory-status]");
+    var timer = null;
+    var last = "";
+    function render(matches) {
+      options.textContent = "";
+      matches.forEach(function (match) {
+        var label = document.createElement("label");
+        label.className = "option";
+        var radio = document.createElement("input");
+        radio.type = "radio";
+        radio.name = name;
+        radio.value = match.key;
+        var span = document.createElement("span");
+        var detail = match.departement ? " (" + match.departement + (match.departement_name ? " · " + match.departement_name : "") + ")" : "";
+        var codes = match.postal_codes.slice(0, 3).join(", ") + (match.postal_codes.length > 3 ? "…" : "");
+        span.textContent = match.name + detail + (codes ? " — " + codes : "");
+        label.appendChild(radio);
+        label.appendChild(document.createTextNode(" "));
+        label.appendChild(span);
+        options.appendChild(label);
+      });
+      fieldset.hidden = matches.length === 0;
+      status.textContent = text.found(matches.length);
+    }
+    input.addEventListener("input", function () {
+      var query = input.value.trim();
+      clearTimeout(timer);
+      if (query.length < 2 || query === last) { return; }
+      timer = setTimeout(function () {
+        last = query;
+        fetch(url + "?q=" + encodeURIComponent(query), { headers: { Accept: "application/json" } })
+          .then(function (response) { return response.ok ? response.json() : []; })
+          .then(function (matches) { if (input.value.trim() === query) { render(matches); } })
+          .catch(function () {});
+      }, 250);
+    });
+    /* Once a commune is picked, the radio button says it all: the search text is cleared. */
+    options.addEventListener("change", function () { input.value = ""; last = ""; });
+  });
+})();

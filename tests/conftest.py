@@ -1,0 +1,179 @@
+"""Shared fixtures: an application on SQLite (always) and PostgreSQL (when TEST_DATABASE_URL is
+set), with the schema created by the migrations and a small extract of the territories."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+TERRITORY_FIXTURES = FIXTURES / "territories"
+BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+
+
+def postgres_url(schema: str) -> str:
+    """TEST_DATABASE_URL for psycopg 3, working in its own schema."""
+    base = os.environ["TEST_DATABASE_URL"]
+    base = re.sub(r"^postgres(ql)?(\+psycopg)?://", "postgresql+psycopg://", base)
+    separator = "&" if "?" in base else "?"
+    return f"{base}{separator}options=-csearch_path%3D{schema}"
+
+
+@contextlib.contextmanager
+def fresh_database(backend: str, directory: Path) -> Iterator[str]:
+    """An empty database of `backend`: a new SQLite file or a new PostgreSQL schema."""
+    if backend == "sqlite":
+        yield f"sqlite:///{directory / f'{uuid.uuid4().hex}.sqlite3'}"
+        return
+    import psycopg
+
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    plain = re.sub(
+        r"^postgres(ql)?(\+psycopg)?://", "postgresql://", os.environ["TEST_DATABASE_URL"]
+    )
+    with psycopg.connect(plain, autocommit=True) as connection:
+        connection.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield postgres_url(schema)
+    finally:
+        from sqlalchemy.orm import close_all_sessions
+
+        close_all_sessions()
+        with psycopg.connect(plain, autocommit=True) as connection:
+            connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def make_app(database_url: str, instance: Path, **config):
+    from diagnostic import create_app
+
+    settings = {
+        "TESTING": True,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "test-secret-key",
+        "INSTANCE_PATH": str(instance),
+        "SERVER_NAME": "diagnostic.test",
+        **config,
+    }
+    return create_app(settings)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request) -> str:
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def app(backend, tmp_path_factory):
+    """One application per backend for the session; tables are emptied after each test."""
+    from diagnostic.database import migrate_schema
+    from diagnostic.extensions import db
+    from diagnostic.services.territories import load_territories
+
+    directory = tmp_path_factory.mktemp(f"app-{backend}")
+    with fresh_database(backend, directory) as url:
+        application = make_app(url, directory / "instance")
+        with application.app_context():
+            migrate_schema()
+            load_territories(TERRITORY_FIXTURES)
+        yield application
+        with application.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _empty_responses(request):
+    """After each test that used the app, forget its responses (territories stay)."""
+    yield
+    if "app" not in request.fixturenames:
+        return
+    application = request.getfixturevalue("app")
+    from diagnostic.extensions import db
+    from diagnostic.models import Answer, Response, ResponseScore
+
+    with application.app_context():
+        db.session.rollback()
+        for model in (Answer, ResponseScore, Response):
+            db.session.query(model).delete()
+        db.session.commit()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def db_counts(app):
+    """A function giving the number of rows of the response tables, to check nothing changed."""
+    from diagnostic.extensions import db
+    from diagnostic.models import Answer, Response, ResponseScore
+
+    def counts() -> dict[str, int]:
+        with app.app_context():
+            db.session.expire_all()
+            return {
+                model.__tablename__: db.session.query(model).count()
+                for model in (Response, Answer, ResponseScore)
+            }
+
+    return counts
+
+
+CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+def csrf_token(html: str) -> str:
+    match = CSRF.search(html)
+    assert match, "no CSRF token in the page"
+    return match.group(1)
+
+
+class Respondent:
+    """Drives the respondent pages through the test client, like a browser would."""
+
+    def __init__(self, client) -> None:
+        self.client = client
+        self.token: str | None = None
+
+    def start(self, questionnaire_id: str) -> str:
+        page = self.client.get(f"/diagnostic/{questionnaire_id}")
+        assert page.status_code == 200
+        started = self.client.post(
+            f"/diagnostic/{questionnaire_id}",
+            data={"csrf_token": csrf_token(page.get_data(as_text=True))},
+        )
+        assert started.status_code == 302, started.get_data(as_text=True)
+        match = re.search(r"/r/([^/]+)/etape/1$", started.location)
+        assert match, started.location
+        self.token = match.group(1)
+        return self.token
+
+    def section_url(self, number: int) -> str:
+        return f"/r/{self.token}/etape/{number}"
+
+    def page(self, number: int):
+        return self.client.get(self.section_url(number))
+
+    def submit(self, number: int, answers: dict, action: str = "next", csrf: bool = True):
+        """Post a section: `answers` maps question ids to values (lists for several boxes)."""
+        page = self.page(number)
+        assert page.status_code == 200, page.status_code
+        data: dict = {"action": action}
+        if csrf:
+            data["csrf_token"] = csrf_token(page.get_data(as_text=True))
+        for key, value in answers.items():
+            name = key if key.startswith("item_") else f"item_{key}"
+            data[name] = [str(v) for v in value] if isinstance(value, list) else str(value)
+        return self.client.post(self.section_url(number), data=data)
+
+
+@pytest.fixture
+def respondent(client):
+    return Respondent(client)
