@@ -44,7 +44,7 @@ compile-translations: $(VENV)/.installed
 update-translations: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg $(BABEL_KEYWORDS) --no-location --sort-output \
 	    --project diagnostic-territorial -o $(CATALOGS)/messages.pot .
-	$(BIN)/pybabel update -i $(CATALOGS)/messages.pot -d $(CATALOGS) --no-location \
+	$(BIN)/pybabel update -i $(CATALOGS)/messages.pot -d $(CATALOGS) \
 	    --ignore-obsolete
 
 # Browser tests drive Debian's Chromium; it is installed from Debian's packages when missing.
