@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 from flask import Flask
+from flask.cli import with_appcontext
 
 from .database import migrate_schema
 from .services.territories import TERRITORIES_DIR, ReferenceFileError, load_territories
@@ -27,6 +28,7 @@ def _report(counts: dict[str, int]) -> None:
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db_command() -> None:
     """Create or upgrade the database schema and load the territories."""
     try:
@@ -40,6 +42,7 @@ def init_db_command() -> None:
 @click.command("load-reference")
 @click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--force", is_flag=True, help="Load even if the files have not changed.")
+@with_appcontext
 def load_reference_command(directory: Path | None, force: bool) -> None:
     """Load the official territories (from DIRECTORY, default: the files shipped with the app)."""
     try:

@@ -144,7 +144,7 @@ _NUMBER = re.compile(r"^[+-]?[0-9]+([.,][0-9]+)?$")
 def parse_number(text: str, integer: bool) -> tuple[Any, tuple[str, dict] | None]:
     """A number typed in French or English notation (« 3,5 », « 3.5 », « 1 200 »)."""
     compact = re.sub(r"[\s\u00a0\u202f]", "", text)
-    if not _NUMBER.match(compact) or len(compact) > 30:
+    if not _NUMBER.fullmatch(compact) or len(compact) > 30:
         return UNANSWERED, ("not_a_number", {})
     compact = compact.replace(",", ".")
     if "." not in compact:

@@ -105,7 +105,7 @@ def check_value(question: Question, value: Any) -> AnswerValue:
     if kind == "territory":
         if not isinstance(value, str):
             raise AnswerError("wrong_type", {"expected": "a string such as commune:69123"})
-        if not TERRITORY_KEY.match(value):
+        if not TERRITORY_KEY.fullmatch(value):
             raise AnswerError("bad_territory")
         return value
     raise AssertionError(f"unhandled question type {kind}")  # the loader refuses other types

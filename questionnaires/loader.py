@@ -102,6 +102,15 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool
     seen: set[Any] = set()
     for key_node, _value in node.value:
         key = loader.construct_object(key_node, deep=deep)
+        try:
+            hash(key)
+        except TypeError:
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                "a key must be a plain value, not a list or mapping",
+                key_node.start_mark,
+            ) from None
         if key in seen:
             raise yaml.constructor.ConstructorError(
                 None, None, f"key {key!r} given twice", key_node.start_mark
@@ -336,7 +345,7 @@ def _parse_scales(raw: Any, problems: _Problems) -> dict[str, Scale]:
         return scales
     for scale_id, body in raw.items():
         where = f"scale '{scale_id}'"
-        if not isinstance(scale_id, str) or not IDENTIFIER.match(scale_id):
+        if not isinstance(scale_id, str) or not IDENTIFIER.fullmatch(scale_id):
             problems.add(where, "scale id must be lower-case letters, digits and _")
         if not isinstance(body, Mapping):
             problems.add(where, "must be a mapping with 'values'")
@@ -366,7 +375,7 @@ def _parse_scales(raw: Any, problems: _Problems) -> dict[str, Scale]:
             _check_keys(item, SCALE_VALUE_KEYS, item_where, problems)
             value = item.get("value")
             if isinstance(value, bool) or not (
-                isinstance(value, int) or (isinstance(value, str) and IDENTIFIER.match(value))
+                isinstance(value, int) or (isinstance(value, str) and IDENTIFIER.fullmatch(value))
             ):
                 problems.add(item_where, "value must be a whole number or an identifier")
                 continue
@@ -422,7 +431,7 @@ def _parse_options(raw: Mapping, where: str, vocabulary: Vocabulary, problems: _
             continue
         _check_keys(item, OPTION_KEYS, item_where, problems)
         value = item.get("value")
-        if not isinstance(value, str) or not IDENTIFIER.match(value):
+        if not isinstance(value, str) or not IDENTIFIER.fullmatch(value):
             problems.add(
                 item_where,
                 "value must be an identifier (lower-case letters, digits, _); "
@@ -460,6 +469,9 @@ def _parse_condition(
     values = raw.get("not_in" if negate else "in")
     if not isinstance(values, list) or not values:
         problems.add(where, "show_if values must be a non-empty list")
+        return None
+    if not isinstance(target, str):
+        problems.add(where, "show_if question must be a question id")
         return None
     if target not in earlier:
         if target in all_ids:
@@ -506,7 +518,7 @@ def _parse_question(
         else f"section '{section_id}', question {position}"
     )
     before = len(problems.items)
-    if not isinstance(question_id, str) or not IDENTIFIER.match(question_id):
+    if not isinstance(question_id, str) or not IDENTIFIER.fullmatch(question_id):
         problems.add(where, "id must be lower-case letters, digits and _ (starting with a letter)")
         return None
     if question_id in earlier:
@@ -552,10 +564,10 @@ def _parse_question(
         options, options_from = _parse_options(raw, where, vocabulary, problems)
 
     axis = raw.get("axis")
-    if axis is not None and axis not in vocabulary.axes:
+    if axis is not None and (not isinstance(axis, str) or axis not in vocabulary.axes):
         problems.add(where, f"axis '{axis}' is not one of {', '.join(vocabulary.axes)}")
     domain = raw.get("domain")
-    if domain is not None and domain not in vocabulary.domains:
+    if domain is not None and (not isinstance(domain, str) or domain not in vocabulary.domains):
         problems.add(where, f"domain '{domain}' is not one of the 16 domains of the vocabulary")
     weight = raw.get("weight", 1)
     if not _positive_number(weight):
@@ -640,13 +652,13 @@ def parse_questionnaire(raw: Any, source: str, vocabulary: Vocabulary) -> Questi
     if raw.get("schema_version") != SCHEMA_VERSION:
         problems.add("schema_version", f"must be {SCHEMA_VERSION}")
     questionnaire_id = raw.get("id")
-    if not isinstance(questionnaire_id, str) or not IDENTIFIER.match(questionnaire_id):
+    if not isinstance(questionnaire_id, str) or not IDENTIFIER.fullmatch(questionnaire_id):
         problems.add("id", "must be lower-case letters, digits and _ (starting with a letter)")
     version = raw.get("version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         problems.add("version", "must be a whole number ≥ 1")
     actor = raw.get("actor")
-    if actor not in vocabulary.actors and actor != ALL_ACTORS:
+    if not isinstance(actor, str) or (actor not in vocabulary.actors and actor != ALL_ACTORS):
         problems.add(
             "actor", f"{actor!r} is not one of {', '.join(vocabulary.actors)}, {ALL_ACTORS}"
         )
@@ -680,7 +692,7 @@ def parse_questionnaire(raw: Any, source: str, vocabulary: Vocabulary) -> Questi
             continue
         section_id = raw_section.get("id")
         where = f"section '{section_id}'"
-        if not isinstance(section_id, str) or not IDENTIFIER.match(section_id):
+        if not isinstance(section_id, str) or not IDENTIFIER.fullmatch(section_id):
             problems.add(f"section {position}", "id must be lower-case letters, digits and _")
             continue
         if section_id in section_ids:
@@ -740,7 +752,7 @@ def parse_questionnaire(raw: Any, source: str, vocabulary: Vocabulary) -> Questi
 def load_questionnaire(path: Path, vocabulary: Vocabulary) -> Questionnaire:
     """Read one definition file; its name must be `<id>-v<version>.yaml`."""
     questionnaire = parse_questionnaire(read_yaml(path), str(path), vocabulary)
-    match = FILE_NAME.match(path.name)
+    match = FILE_NAME.fullmatch(path.name)
     expected = f"{questionnaire.id}-v{questionnaire.version}.yaml"
     if match is None or path.name != expected:
         raise DefinitionError(

@@ -101,7 +101,8 @@ def axis_scores(
             dont_know_share = np.where(
                 applicable_weight > 0, (dont_know[:, on_axis] @ w) / applicable_weight, 0.0
             )
-            mean = weighted_sum / answered_weight
+            # Rounding can push a mean of 100s a hair above 100: keep it on the scale.
+            mean = np.clip(weighted_sum / answered_weight, 0.0, 100.0)
         # A tolerance so that exactly half of the weight, computed in floating point, counts.
         sufficient = (applicable_weight > 0) & (coverage >= min_coverage - 1e-9)
         results[axis] = {

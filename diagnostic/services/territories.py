@@ -129,7 +129,7 @@ def as_match(territory: Territory) -> Match:
 
 def parse_key(key: str) -> tuple[str, str] | None:
     """`(level, code)` of a key written `level:code`, or None if it is not written so."""
-    match = KEY.match(key or "")
+    match = KEY.fullmatch(key or "")
     return (match["level"], match["code"]) if match else None
 
 

@@ -115,7 +115,7 @@
       fieldset.hidden = matches.length === 0;
       status.textContent = text.found(matches.length);
     }
-    input.addEventListener("input", function () {
+    function suggest() {
       var query = input.value.trim();
       clearTimeout(timer);
       if (query.length < 2 || query === last) { return; }
@@ -126,7 +126,10 @@
           .then(function (matches) { if (input.value.trim() === query) { render(matches); } })
           .catch(function () {});
       }, 250);
-    });
+    }
+    input.addEventListener("input", suggest);
+    /* Text typed (or restored by the browser) before this script ran. */
+    if (input.value.trim().length >= 2) { suggest(); }
     /* Once a commune is picked, the radio button says it all: the search text is cleared. */
     options.addEventListener("change", function () { input.value = ""; last = ""; });
   });
