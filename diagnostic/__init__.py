@@ -18,7 +18,7 @@ def create_app(config: dict | None = None) -> Flask:
         template_folder=str(PROJECT_DIR / "templates"),
         static_folder=str(PROJECT_DIR / "static"),
     )
-    from . import api, cli, database, errors, i18n, registry, respondent
+    from . import api, cli, database, errors, i18n, registry, respondent, security
     from . import config as settings
     from .extensions import csrf
 
@@ -28,6 +28,7 @@ def create_app(config: dict | None = None) -> Flask:
     i18n.init_app(app)
     csrf.init_app(app)
     errors.init_app(app)
+    security.init_app(app)
     respondent.init_app(app)
     api.init_app(app)
     cli.init_app(app)

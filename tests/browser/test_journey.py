@@ -143,3 +143,26 @@ def test_company_self_diagnosis_with_stop_and_resume(live_server, new_page, lang
         round(api["scores"][axis]["score"]) for axis in ("confiance", "performance", "innovation")
     ]
     assert [int(score) for score in scores] == shown
+
+
+def test_every_page_of_a_self_diagnosis_fits_a_360px_phone(live_server, new_page):
+    page = new_page(viewport={"width": 360, "height": 740})
+    page.goto(live_server + "/")
+    assert_fits_the_screen(page)
+    page.goto(live_server + "/methode")
+    assert_fits_the_screen(page)
+    page.goto(live_server + "/diagnostic/association")
+    assert_fits_the_screen(page)
+    page.get_by_role("button", name="Commencer").click()
+    page.wait_for_load_state()
+    page.get_by_label("Dans quelle commune").fill("Saint-Étienne")
+    page.get_by_role("button", name="Suivant", exact=True).click()
+    for _number in range(2, 8):
+        page.wait_for_load_state()
+        expect(page).to_have_title(re.compile(rf"^Étape {_number} sur 7"))
+        answer_every_group(page)
+        assert_fits_the_screen(page)
+        page.locator(".actions button.primary").click()
+    page.wait_for_load_state()
+    expect(page.get_by_role("heading", level=1)).to_have_text(TEXT["fr"]["results"])
+    assert_fits_the_screen(page)

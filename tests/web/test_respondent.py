@@ -544,6 +544,18 @@ def test_text_answers_are_escaped_when_shown_again(app, respondent):
     assert "<script>alert" not in page
 
 
+def test_private_pages_are_not_cached_nor_leaked_in_referers(respondent, client):
+    token = respondent.start("entreprise")
+    for path in (f"/r/{token}/etape/1", f"/r/{token}/pause"):
+        page = client.get(path)
+        assert page.headers["Cache-Control"] == "no-store"
+        assert page.headers["Referrer-Policy"] == "same-origin"
+        assert page.headers["X-Content-Type-Options"] == "nosniff"
+    home = client.get("/")
+    assert "no-store" not in home.headers.get("Cache-Control", "")
+    assert home.headers["Referrer-Policy"] == "same-origin"
+
+
 # --------------------------------------------------------------------------- versions
 
 
