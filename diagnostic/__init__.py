@@ -23,6 +23,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .extensions import csrf
 
     settings.configure(app, config)
+    app.json.sort_keys = False  # keep documented field order in API answers
     registry.init_app(app)
     database.init_app(app)
     i18n.init_app(app)

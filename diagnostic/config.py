@@ -74,7 +74,6 @@ def configure(app: Flask, overrides: dict | None = None) -> None:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         WTF_CSRF_TIME_LIMIT=None,
-        JSON_SORT_KEYS=False,
     )
     app.config.update({k: v for k, v in overrides.items() if k != "DATABASE_URL"})
 
