@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Mapping
+from dataclasses import fields
 
 from sqlalchemy import select
 
@@ -24,6 +25,8 @@ from . import territories
 
 #: Bytes of randomness in a private token (256 bits; at least 128 are required).
 TOKEN_BYTES = 32
+#: What a stored score keeps of an AxisScore, besides its axis.
+SCORE_FIELDS = tuple(f.name for f in fields(AxisScore) if f.name != "axis")
 
 
 def hash_token(token: str) -> str:
@@ -40,8 +43,7 @@ def find_response(token: str) -> Response | None:
     return db.session.scalar(select(Response).where(Response.token_hash == hash_token(token)))
 
 
-def start_response(questionnaire: Questionnaire, language: str) -> tuple[Response, str]:
-    """Create an empty response; return it with its private token (shown once, never stored)."""
+def _new_response(questionnaire: Questionnaire, language: str) -> tuple[Response, str]:
     token = secrets.token_urlsafe(TOKEN_BYTES)
     response = Response(
         public_id=secrets.token_hex(16),
@@ -52,6 +54,12 @@ def start_response(questionnaire: Questionnaire, language: str) -> tuple[Respons
         language=language,
     )
     db.session.add(response)
+    return response, token
+
+
+def start_response(questionnaire: Questionnaire, language: str) -> tuple[Response, str]:
+    """Create an empty response; return it with its private token (shown once, never stored)."""
+    response, token = _new_response(questionnaire, language)
     db.session.commit()
     return response, token
 
@@ -120,15 +128,7 @@ def complete_response(response: Response, questionnaire: Questionnaire) -> dict[
             response.answers.remove(answer)
     scores = score_axes(questionnaire, kept)
     response.scores = [
-        ResponseScore(
-            axis=axis,
-            score=result.score,
-            coverage=result.coverage,
-            dont_know_share=result.dont_know_share,
-            applicable_items=result.applicable_items,
-            answered_items=result.answered_items,
-            dont_know_items=result.dont_know_items,
-        )
+        ResponseScore(axis=axis, **{name: getattr(result, name) for name in SCORE_FIELDS})
         for axis, result in scores.items()
     ]
     response.status = "completed"
@@ -144,8 +144,11 @@ def create_completed_response(
     answers: Mapping[str, AnswerValue],
     language: str,
 ) -> tuple[Response, str, dict[str, AxisScore]]:
-    """Store a whole response at once (the API) and score it; `answers` are already checked."""
-    response, token = start_response(questionnaire, language)
+    """Store a whole response at once (the API) and score it, in one transaction.
+
+    `answers` are already checked.
+    """
+    response, token = _new_response(questionnaire, language)
     answers = dict(answers)
     question = questionnaire.territory_question
     if question is not None:
@@ -161,14 +164,6 @@ def create_completed_response(
 def stored_scores(response: Response) -> dict[str, AxisScore]:
     """The scores computed when the response was completed, by axis."""
     return {
-        row.axis: AxisScore(
-            axis=row.axis,
-            score=row.score,
-            coverage=row.coverage,
-            dont_know_share=row.dont_know_share,
-            applicable_items=row.applicable_items,
-            answered_items=row.answered_items,
-            dont_know_items=row.dont_know_items,
-        )
+        row.axis: AxisScore(axis=row.axis, **{name: getattr(row, name) for name in SCORE_FIELDS})
         for row in response.scores
     }
