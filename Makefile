@@ -7,16 +7,20 @@ HOST ?= 127.0.0.1
 FLASK := $(BIN)/flask --app diagnostic
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CATALOGS := diagnostic/translations
+# axe-core, the accessibility rules the browser tests run, from the npm registry (checked by hash).
+AXE_VERSION := 4.14.1
+AXE_SHA256 := 29348999450cdf2849a8e70b7912fc2da85a849da39c0d0d5394f51d4a9ed95c
+AXE := tests/browser/vendor/axe.min.js
 BABEL_KEYWORDS := -k _l -k lazy_ngettext:1,2
 
 .PHONY: run test install install-test translations compile-translations update-translations \
-        chromium lint format clean
+        chromium lint format clean screenshots
 
 run: install compile-translations  ## Install, create or upgrade the database, serve the app
 	$(FLASK) init-db
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-test: install-test compile-translations chromium  ## Lint and run the whole test suite
+test: install-test compile-translations chromium $(AXE)  ## Lint and run the whole test suite
 	$(BIN)/ruff check .
 	$(BIN)/python -m questionnaires
 	$(BIN)/python -m pytest
@@ -54,6 +58,17 @@ chromium:
 	    $(SUDO) apt-get update -qq && \
 	    DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; }
 
+$(AXE):
+	@mkdir -p build/axe $(dir $(AXE))
+	cd build/axe && npm pack --silent axe-core@$(AXE_VERSION) >/dev/null && \
+	    tar xzf axe-core-$(AXE_VERSION).tgz package/axe.min.js
+	echo "$(AXE_SHA256)  build/axe/package/axe.min.js" | sha256sum --check --quiet
+	cp build/axe/package/axe.min.js $@
+
+# Pictures of the main pages at phone, laptop and projector sizes, for the README.
+screenshots: install-test compile-translations chromium
+	$(BIN)/python -m tests.browser.screenshots docs/screenshots
+
 lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -63,5 +78,5 @@ format: install-test
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache build $(AXE)
 	find . -name '*.mo' -path '*/translations/*' -delete

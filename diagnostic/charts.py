@@ -9,19 +9,30 @@ import io
 from collections.abc import Mapping
 
 import numpy as np
+from matplotlib import rc_context
 from matplotlib.figure import Figure
 
 from scoring import AXES, AxisScore
 
-#: The product palette (also in static/css/app.css): one colour per impact.
+#: The product palette, as in static/css/app.css (a test keeps them equal): one colour and one
+#: marker shape per impact, one colour per actor type.
 AXIS_COLOURS = {"confiance": "#1f5fa8", "performance": "#a3461a", "innovation": "#2e7d4f"}
+AXIS_MARKERS = {"confiance": "o", "performance": "s", "innovation": "^"}
+ACTOR_COLOURS = {
+    "citoyen": "#6b3fa0",
+    "entreprise": "#0f6e7a",
+    "association": "#b02a5b",
+    "elu": "#7a5c00",
+}
 INK = "#1d2433"
 GRID = "#c5cad3"
 
 
 def _svg(figure: Figure) -> bytes:
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
+    # Text stays text: smaller files, and the words can be read out and copied.
+    with rc_context({"svg.fonttype": "none"}):
+        figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
     return buffer.getvalue()
 
 
@@ -56,7 +67,7 @@ def impact_radar(
     ]
     if len(known) >= 2:
         ring = [*known, known[0]]
-        axes.fill([a for a, _v in ring], [v for _a, v in ring], color="#1f5fa8", alpha=0.15)
+        axes.fill([a for a, _v in ring], [v for _a, v in ring], color=INK, alpha=0.08)
         axes.plot([a for a, _v in ring], [v for _a, v in ring], color=INK, linewidth=1.5)
     markers = {"confiance": "o", "performance": "s", "innovation": "^"}
     for axis, angle, value in zip(AXES, angles, values, strict=True):

@@ -78,7 +78,7 @@ class AnswerField(Field):
         if self.parse_error is not None:
             raise ValidationError(error_message(*self.parse_error))
         if self.data is UNANSWERED:
-            if self.question.required:
+            if self.question.required and form.enforce_required:
                 raise ValidationError(error_message("required"))
             return
         try:
@@ -222,6 +222,9 @@ def pick_match(query: str, candidates: list[Match]) -> Match | None:
 
 class SectionForm(FlaskForm):
     """The questions of one section; subclasses get one field per question."""
+
+    #: Whether a required question must be answered: yes to move on, not to pause or go back.
+    enforce_required = True
 
     def answer_fields(self) -> list[AnswerField]:
         return [field for field in self if isinstance(field, AnswerField)]

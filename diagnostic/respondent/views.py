@@ -111,6 +111,7 @@ def section(token: str, number: int):
         action = request.form.get("action", "next")
         if action not in ACTIONS:
             abort(400)
+        form.enforce_required = action in ("next", "search")
         if form.validate() and action != "search":
             return _save_and_move(token, response, questionnaire, index, form, action)
         if form.csrf_token.errors:

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import os
-import shutil
-import threading
 from collections.abc import Iterator
 
 import pytest
-from werkzeug.serving import WSGIRequestHandler, make_server
 
-from tests.conftest import make_app
+from tests.browser.server import live_app
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -32,28 +29,11 @@ def pytest_collection_modifyitems(items) -> None:
             item.add_marker(pytest.mark.browser)
 
 
-class QuietHandler(WSGIRequestHandler):
-    def log_request(self, *args, **kwargs) -> None:
-        pass
-
-
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory) -> Iterator[str]:
     """The application served on a free local port, on SQLite with every territory loaded."""
-    from diagnostic.cli import init_db
-
-    directory = tmp_path_factory.mktemp("live")
-    app = make_app(
-        f"sqlite:///{directory / 'live.sqlite3'}", directory / "instance", SERVER_NAME=None
-    )
-    with app.app_context():
-        init_db()
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
+    with live_app(tmp_path_factory.mktemp("live")) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
