@@ -9,28 +9,29 @@ from flask import Flask
 from flask.cli import with_appcontext
 
 from .database import migrate_schema
-from .services.territories import TERRITORIES_DIR, ReferenceFileError, load_territories
+from .registry import catalog
+from .services.reference import load_indicators, load_reference
+from .services.territories import ReferenceFileError, load_territories
 
 
 def init_db() -> dict[str, int]:
     """Migrate the schema to the latest version and load the reference data."""
     migrate_schema()
-    return load_territories()
+    return load_reference(catalog())
 
 
 def _report(counts: dict[str, int]) -> None:
     if not counts:
-        click.echo("Territories already loaded from these files: nothing to do.")
+        click.echo("Reference data already loaded from these files: nothing to do.")
         return
-    click.echo(
-        "Territories loaded: " + ", ".join(f"{level} {count}" for level, count in counts.items())
-    )
+    for name, count in counts.items():
+        click.echo(f"Loaded {count} {name}.")
 
 
 @click.command("init-db")
 @with_appcontext
 def init_db_command() -> None:
-    """Create or upgrade the database schema and load the territories."""
+    """Create or upgrade the database schema and load the reference data."""
     try:
         counts = init_db()
     except ReferenceFileError as error:
@@ -40,13 +41,25 @@ def init_db_command() -> None:
 
 
 @click.command("load-reference")
-@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.argument("path", required=False, type=click.Path(path_type=Path))
 @click.option("--force", is_flag=True, help="Load even if the files have not changed.")
 @with_appcontext
-def load_reference_command(directory: Path | None, force: bool) -> None:
-    """Load the official territories (from DIRECTORY, default: the files shipped with the app)."""
+def load_reference_command(path: Path | None, force: bool) -> None:
+    """Load the reference data shipped with the application, or PATH: a CSV file of indicators
+    (see diagnostic/data/reference/README.md) or a folder of territory files."""
     try:
-        counts = load_territories(directory or TERRITORIES_DIR, force=force)
+        if path is None:
+            counts = load_reference(catalog(), force=force)
+        elif path.is_dir():
+            counts = {f"territories ({level})": n
+                      for level, n in load_territories(path, force=force).items()}
+        elif path.suffix.lower() == ".csv":
+            counts = {f"indicator values from {path.name}":
+                      load_indicators(catalog(), path, force=force)}
+            counts = {name: n for name, n in counts.items() if n}
+        else:
+            raise click.ClickException(f"{path}: expected a .csv file of indicators or a folder "
+                                       "of territory files")
     except ReferenceFileError as error:
         raise click.ClickException(str(error)) from None
     _report(counts)

@@ -110,11 +110,17 @@ def _empty_responses(request):
         return
     application = request.getfixturevalue("app")
     from diagnostic.extensions import db
-    from diagnostic.models import Answer, Response, ResponseScore
+    from diagnostic.models import (
+        Answer,
+        BenchmarkGroup,
+        Response,
+        ResponseScore,
+        ScoreDistribution,
+    )
 
     with application.app_context():
         db.session.rollback()
-        for model in (Answer, ResponseScore, Response):
+        for model in (Answer, ResponseScore, ScoreDistribution, BenchmarkGroup, Response):
             db.session.query(model).delete()
         db.session.commit()
 

@@ -18,10 +18,11 @@ from questionnaires import (
     applicable_questions,
 )
 from scoring import AxisScore, score_axes
+from scoring.benchmarks import score_key
 
 from ..extensions import db
 from ..models import Answer, Response, ResponseScore, Territory, utcnow
-from . import territories
+from . import benchmarks, territories
 
 #: Bytes of randomness in a private token (256 bits; at least 128 are required).
 TOKEN_BYTES = 32
@@ -128,12 +129,16 @@ def complete_response(response: Response, questionnaire: Questionnaire) -> dict[
             response.answers.remove(answer)
     scores = score_axes(questionnaire, kept)
     response.scores = [
-        ResponseScore(axis=axis, **{name: getattr(result, name) for name in SCORE_FIELDS})
+        ResponseScore(
+            axis=axis, score_key=None if result.score is None else score_key(result.score),
+            **{name: getattr(result, name) for name in SCORE_FIELDS})
         for axis, result in scores.items()
     ]
     response.status = "completed"
     response.completed_at = utcnow()
     response.actor = questionnaire.actor_of(kept)
+    db.session.flush()
+    benchmarks.record_completion(response)
     db.session.commit()
     return scores
 

@@ -292,20 +292,14 @@ def read_territories(directory: Path) -> tuple[list[dict], list[tuple[str, str]]
                 )
             postal.append((commune, postal_code))
     regions = [t for t in territories if t["level"] == "region"]
-    territories.insert(
-        0,
-        {
-            "level": "pays",
-            "code": "FR",
-            "name": "France",
-            "search_name": "france",
-            "population": sum(r["population"] or 0 for r in regions),
-            "region_code": None,
-            "departement_code": None,
-            "epci_code": None,
-            "zone": None,
-        },
-    )
+    # The country, and France métropolitaine, the scope of several national figures.
+    for code, name, zones in (("FRM", "France métropolitaine", ("metro",)),
+                              ("FR", "France", ("metro", "drom", "com"))):
+        territories.insert(0, {
+            "level": "pays", "code": code, "name": name, "search_name": normalise(name),
+            "population": sum(r["population"] or 0 for r in regions if r["zone"] in zones),
+            "region_code": None, "departement_code": None, "epci_code": None, "zone": None,
+        })
     return territories, postal
 
 

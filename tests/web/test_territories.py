@@ -62,7 +62,7 @@ def test_the_whole_official_map_loads_once(backend, tmp_path):
             migrate_schema()
             counts = load_territories()
             assert counts == {
-                "pays": 1,
+                "pays": 2,
                 "region": 26,
                 "departement": 109,
                 "epci": 1255,

@@ -1,80 +1,14 @@
-"""Database models: territories, responses and their answers and scores."""
+"""Responses, their answers and their scores."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, UniqueConstraint
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import DateTime, ForeignKey, Index, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .extensions import db
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-#: JSON on SQLite, JSONB on PostgreSQL; a Python None is stored as JSON null (« ne sait pas »).
-JSONValue = JSON(none_as_null=False).with_variant(JSONB(none_as_null=False), "postgresql")
-
-
-class Territory(db.Model):
-    """A territory of the official map: the country, a region, department, EPCI or commune."""
-
-    __tablename__ = "territory"
-    __table_args__ = (UniqueConstraint("level", "code"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    #: pays | region | departement | epci | commune
-    level: Mapped[str] = mapped_column(String(16))
-    #: Official code: INSEE code (SIREN for an EPCI, FR for France).
-    code: Mapped[str] = mapped_column(String(16))
-    name: Mapped[str] = mapped_column(String(200))
-    #: Name in lower case without accents or punctuation, for search.
-    search_name: Mapped[str] = mapped_column(String(200), index=True)
-    #: Légal municipal population.
-    population: Mapped[int | None]
-    #: Codes of the enclosing territories (None where it does not apply).
-    region_code: Mapped[str | None] = mapped_column(String(8))
-    departement_code: Mapped[str | None] = mapped_column(String(8))
-    epci_code: Mapped[str | None] = mapped_column(String(16))
-    #: metro | drom | com
-    zone: Mapped[str | None] = mapped_column(String(8))
-
-    postal_codes: Mapped[list[PostalCode]] = relationship(
-        back_populates="territory", cascade="all, delete-orphan", order_by="PostalCode.code"
-    )
-
-    @property
-    def key(self) -> str:
-        """The territory written `level:code`, as everywhere in URLs, API and exports."""
-        return f"{self.level}:{self.code}"
-
-
-class PostalCode(db.Model):
-    """A postal code of a commune (a commune may have several, and a code several communes)."""
-
-    __tablename__ = "postal_code"
-
-    code: Mapped[str] = mapped_column(String(5), primary_key=True)
-    territory_id: Mapped[int] = mapped_column(
-        ForeignKey("territory.id", ondelete="CASCADE"), primary_key=True, index=True
-    )
-
-    territory: Mapped[Territory] = relationship(back_populates="postal_codes")
-
-
-class ReferenceImport(db.Model):
-    """A reference file loaded into the database, so that loading it again is skipped."""
-
-    __tablename__ = "reference_import"
-
-    #: What was loaded, e.g. "territories".
-    name: Mapped[str] = mapped_column(String(64), primary_key=True)
-    #: SHA-256 of the files loaded.
-    checksum: Mapped[str] = mapped_column(String(64))
-    loaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+from ..extensions import db
+from .base import JSONValue, utcnow
 
 
 class Response(db.Model):
@@ -110,6 +44,11 @@ class Response(db.Model):
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: Synthetic response created by `seed-demo` (removed by `purge-demo`).
+    is_demo: Mapped[bool] = mapped_column(default=False, server_default=false(), index=True)
+    #: The earlier response this one redoes (« refaire mon diagnostic »).
+    previous_id: Mapped[int | None] = mapped_column(
+        ForeignKey("response.id", ondelete="SET NULL"), index=True)
 
     answers: Mapped[list[Answer]] = relationship(
         back_populates="response", cascade="all, delete-orphan", passive_deletes=True
@@ -157,6 +96,8 @@ class ResponseScore(db.Model):
     axis: Mapped[str] = mapped_column(String(16), primary_key=True)
     #: 0–100, None when coverage is below 50 % (« données insuffisantes »).
     score: Mapped[float | None]
+    #: The score in tenths, as benchmarks compare scores (None with the score).
+    score_key: Mapped[int | None]
     #: Answered weight / applicable weight, 0–1.
     coverage: Mapped[float]
     #: Weight answered « ne sait pas » / applicable weight, 0–1.
@@ -167,3 +108,35 @@ class ResponseScore(db.Model):
     dont_know_items: Mapped[int]
 
     response: Mapped[Response] = relationship(back_populates="scores")
+
+
+class ScoreDistribution(db.Model):
+    """How many completed responses of a group have each score (in tenths) on an axis.
+
+    Kept up to date when a response is completed, so that a results page reads a group's
+    distribution (at most 1,001 rows) instead of scanning the responses.
+    """
+
+    __tablename__ = "score_distribution"
+
+    questionnaire_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    actor: Mapped[str] = mapped_column(String(32), primary_key=True)
+    #: The region, or "" for the whole country.
+    region_code: Mapped[str] = mapped_column(String(8), primary_key=True)
+    axis: Mapped[str] = mapped_column(String(16), primary_key=True)
+    score_key: Mapped[int] = mapped_column(primary_key=True)
+    count: Mapped[int]
+
+
+class BenchmarkGroup(db.Model):
+    """A reference group: completed responses of one questionnaire and actor type in a region
+    (or "" for the country), with the period they were given in."""
+
+    __tablename__ = "benchmark_group"
+
+    questionnaire_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    actor: Mapped[str] = mapped_column(String(32), primary_key=True)
+    region_code: Mapped[str] = mapped_column(String(8), primary_key=True)
+    responses: Mapped[int]
+    first_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
