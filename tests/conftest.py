@@ -15,6 +15,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 TERRITORY_FIXTURES = FIXTURES / "territories"
+INDICATOR_FIXTURES = FIXTURES / "reference" / "indicators.csv"
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
 
@@ -78,6 +79,22 @@ def make_app(database_url: str, instance: Path, **config):
     return create_app(settings)
 
 
+def load_fixture_reference() -> None:
+    """The small territory extract with its indicators, and the shipped survey figures."""
+    from diagnostic.registry import catalog
+    from diagnostic.services.reference import (
+        load_definitions,
+        load_indicators,
+        load_survey_figures,
+    )
+    from diagnostic.services.territories import load_territories
+
+    load_territories(TERRITORY_FIXTURES)
+    load_definitions(catalog())
+    load_indicators(catalog(), INDICATOR_FIXTURES)
+    load_survey_figures(catalog())
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def backend(request) -> str:
     return request.param
@@ -88,14 +105,13 @@ def app(backend, tmp_path_factory):
     """One application per backend for the session; tables are emptied after each test."""
     from diagnostic.database import migrate_schema
     from diagnostic.extensions import db
-    from diagnostic.services.territories import load_territories
 
     directory = tmp_path_factory.mktemp(f"app-{backend}")
     with fresh_database(backend, directory) as url:
         application = make_app(url, directory / "instance")
         with application.app_context():
             migrate_schema()
-            load_territories(TERRITORY_FIXTURES)
+            load_fixture_reference()
         yield application
         with application.app_context():
             db.session.remove()
