@@ -18,7 +18,7 @@ def create_app(config: dict | None = None) -> Flask:
         template_folder=str(PROJECT_DIR / "templates"),
         static_folder=str(PROJECT_DIR / "static"),
     )
-    from . import api, cli, database, errors, i18n, registry, respondent, security
+    from . import api, cli, database, errors, i18n, registry, respondent, security, templating
     from . import config as settings
     from .extensions import csrf
 
@@ -27,6 +27,7 @@ def create_app(config: dict | None = None) -> Flask:
     registry.init_app(app)
     database.init_app(app)
     i18n.init_app(app)
+    templating.init_app(app)
     csrf.init_app(app)
     errors.init_app(app)
     security.init_app(app)

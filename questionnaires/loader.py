@@ -161,6 +161,7 @@ class Vocabulary:
     domains: Mapping[str, Label]
     practice_families: tuple[PracticeFamily, ...]
     practices: Mapping[str, Label]
+    practice_descriptions: Mapping[str, Label]
     territory_levels: Mapping[str, Label]
 
     def option_list(self, name: str) -> tuple[Option, ...] | None:
@@ -272,6 +273,7 @@ def load_vocabulary(path: Path = VOCABULARY_FILE) -> Vocabulary:
         domains=MappingProxyType(domains),
         practice_families=families,
         practices=MappingProxyType(practices),
+        practice_descriptions=MappingProxyType(sub_labels("practices", "description")),
         territory_levels=MappingProxyType(labels("territory_levels")),
     )
     problems.raise_if_any()

@@ -105,8 +105,9 @@ class GroupSummary:
     def as_dict(self) -> dict:
         if self.suppressed:
             return {"n": self.n, "suppressed": True}
-        return {"n": self.n, "percentile": round(self.percentile, 1), "median": self.median,
-                "q1": self.q1, "q3": self.q3}
+        percentile = None if self.percentile is None else round(self.percentile, 1)
+        return {"n": self.n, "percentile": percentile, "median": self.median, "q1": self.q1,
+                "q3": self.q3}
 
 
 def summarise(histogram: Histogram, score: float | None, min_size: int) -> GroupSummary:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, jsonify, request, url_for
+from flask import Blueprint, abort, current_app, jsonify, request, url_for
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
 from questionnaires import Question, Questionnaire, applicable_answers, check_answers
+from scoring import AXES
 
 from ..registry import catalog
-from ..services import responses, territories
+from ..services import benchmarks, reference, responses, territories
 from .openapi import openapi_document
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -60,7 +61,7 @@ def _summary_json(questionnaire: Questionnaire) -> dict[str, Any]:
 
 
 def _scores_json(scores) -> dict[str, Any]:
-    return {axis: result.as_dict() for axis, result in scores.items()}
+    return {axis: scores[axis].as_dict() for axis in AXES if axis in scores}
 
 
 @bp.get("/openapi.json")
@@ -172,7 +173,7 @@ def create_response():
     response, token, scores = responses.create_completed_response(
         questionnaire, territory, applicable_answers(questionnaire, accepted), language
     )
-    results_url = url_for("respondent.results", token=token, _external=True)
+    results_url = url_for("respondent.results_page", token=token, _external=True)
     body = {
         "id": response.public_id,
         "token": token,
@@ -188,12 +189,19 @@ def create_response():
 
 @bp.get("/results/<token>")
 def get_results(token: str):
-    """The scores of a completed response, by its private token."""
+    """The scores of a completed response, by its private token, with where they stand."""
     response = responses.find_response(token)
     if response is None:
         abort(404, description="Unknown token")
     if not response.completed:
         abort(404, description="This response is not completed yet")
+    scores = responses.stored_scores(response)
+    axis_benchmarks, _groups = benchmarks.benchmarks_for(
+        response,
+        {axis: result.score for axis, result in scores.items()},
+        list(AXES),
+        current_app.config["MIN_GROUP_SIZE"],
+    )
     return jsonify(
         {
             "id": response.public_id,
@@ -202,7 +210,68 @@ def get_results(token: str):
             "actor": response.actor,
             "territory": response.territory,
             "completed_at": response.completed_at.isoformat() if response.completed_at else None,
-            "scores": _scores_json(responses.stored_scores(response)),
+            "scores": _scores_json(scores),
+            "benchmarks": {axis: bench.as_dict() for axis, bench in axis_benchmarks.items()},
+        }
+    )
+
+
+def _indicator_json(item, labels) -> dict[str, Any]:
+    definition = labels.get(item.figure.indicator)
+    return {
+        "key": item.figure.indicator,
+        "label": definition.label_fr if definition else item.figure.indicator,
+        "value": item.figure.value,
+        "unit": item.figure.unit,
+        "year": item.figure.year,
+        "source": item.figure.source,
+        "in_index": item.in_index,
+        "ratio": None if item.ratio is None else round(item.ratio, 1),
+        "reference": None
+        if item.reference is None
+        else {
+            "value": item.reference.value,
+            "year": item.reference.year,
+            "scope": item.reference.scope,
+        },
+    }
+
+
+@bp.get("/territories/<key>")
+def get_territory(key: str):
+    """A territory: its parents, structural profile and the fragility index of the 16 domains."""
+    territory = territories.get_territory(key)
+    if territory is None:
+        abort(404, description="Unknown territory (write it level:code, such as region:84)")
+    labels = reference.indicator_labels()
+    fragility = reference.territory_fragility(territory, list(catalog().vocabulary.domains))
+    profile = reference.territory_profile(territory)
+    return jsonify(
+        {
+            "code": territory.code,
+            "level": territory.level,
+            "name": territory.name,
+            "parents": [
+                {"key": p.key, "level": p.level, "code": p.code, "name": p.name}
+                for p in territories.parents(territory)
+            ],
+            "profile": {
+                name: {
+                    "value": figure.value,
+                    "unit": figure.unit,
+                    "year": figure.year,
+                    "source": figure.source,
+                    "derived": figure.derived,
+                }
+                for name, figure in profile.items()
+            },
+            "fragility": {
+                domain: {
+                    "index": None if result.index is None else round(result.index, 1),
+                    "indicators": [_indicator_json(item, labels) for item in result.indicators],
+                }
+                for domain, result in fragility.items()
+            },
         }
     )
 

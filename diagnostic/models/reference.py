@@ -27,6 +27,9 @@ class Indicator(db.Model):
     #: Why it is (not) in the index, caveats on its source.
     note_fr: Mapped[str | None] = mapped_column(Text)
     note_en: Mapped[str | None] = mapped_column(Text)
+    #: The original publisher and table, as shown beside a figure (the full source stays with
+    #: each value).
+    publisher: Mapped[str | None] = mapped_column(String(300))
 
 
 class IndicatorValue(db.Model):

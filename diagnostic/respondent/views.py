@@ -18,12 +18,13 @@ from flask_wtf import FlaskForm
 
 from questionnaires import Questionnaire, next_section_index, shown_questions
 
-from .. import charts
+from .. import reports
 from ..forms import build_section_form, field_name
 from ..i18n import current_language
 from ..models import Response as ResponseRecord
 from ..registry import catalog
-from ..services import responses, territories
+from ..services import reference, responses, results, territories
+from . import charts as charts_for
 
 bp = Blueprint("respondent", __name__)
 
@@ -32,6 +33,10 @@ ACTIONS = ("next", "previous", "pause", "search")
 
 class StartForm(FlaskForm):
     """Starting a questionnaire: nothing to fill in, only the CSRF token."""
+
+
+class RedoForm(FlaskForm):
+    """Starting the self-diagnosis again from the results page."""
 
 
 def _load(token: str) -> tuple[ResponseRecord, Questionnaire]:
@@ -59,7 +64,8 @@ def home():
 @bp.get("/methode")
 def method():
     """How scores, levels and coverage are computed, in plain words."""
-    return render_template("respondent/method.html")
+    return render_template("respondent/method.html",
+                           min_group_size=current_app.config["MIN_GROUP_SIZE"])
 
 
 @bp.route("/diagnostic/<questionnaire_id>", methods=["GET", "POST"])
@@ -80,7 +86,7 @@ def resume(token: str):
     """The private link: reopen the questionnaire where it was left, or the results."""
     response, questionnaire = _load(token)
     if response.completed:
-        return redirect(url_for(".results", token=token))
+        return redirect(url_for(".results_page", token=token))
     number = min(response.current_section, len(questionnaire.sections) - 1) + 1
     return redirect(url_for(".section", token=token, number=number))
 
@@ -90,7 +96,7 @@ def section(token: str, number: int):
     """One section of the questionnaire; its answers are saved when the respondent moves on."""
     response, questionnaire = _load(token)
     if response.completed:
-        return redirect(url_for(".results", token=token))
+        return redirect(url_for(".results_page", token=token))
     if not 1 <= number <= len(questionnaire.sections):
         abort(404)
     index = number - 1
@@ -175,7 +181,7 @@ def _finish(token: str, response: ResponseRecord, questionnaire: Questionnaire, 
         number = questionnaire.section_index(missing.section) + 1
         return redirect(url_for(".section", token=token, number=number))
     responses.complete_response(response, questionnaire)
-    return redirect(url_for(".results", token=token))
+    return redirect(url_for(".results_page", token=token))
 
 
 @bp.get("/r/<token>/pause")
@@ -191,45 +197,76 @@ def pause(token: str):
     )
 
 
-@bp.get("/r/<token>/resultats")
-def results(token: str):
-    """The three-impact profile of a completed response."""
+def _results(token: str):
+    """The results view of a completed response (404 for an unfinished one)."""
     response, questionnaire = _load(token)
     if not response.completed:
+        abort(404)
+    return results.results_view(response, questionnaire, catalog(),
+                                current_app.config["MIN_GROUP_SIZE"])
+
+
+@bp.get("/r/<token>/resultats")
+def results_page(token: str):
+    """The results of a completed response: where it stands, against whom, what to do next."""
+    response, _questionnaire = _load(token)
+    if not response.completed:
         return redirect(url_for(".resume", token=token))
-    territory = territories.get_territory(response.territory) if response.territory else None
-    return render_template(
-        "respondent/results.html",
-        questionnaire=questionnaire,
-        response=response,
-        scores=responses.stored_scores(response),
-        token=token,
-        territory=territory,
-        vocabulary=catalog().vocabulary,
-        levels=catalog().levels,
-        results_url=url_for(".results", token=token, _external=True),
-        min_group_size=current_app.config["MIN_GROUP_SIZE"],
-    )
+    return render_template("respondent/results.html", **_results_context(token))
+
+
+def _results_context(token: str) -> dict:
+    view = _results(token)
+    return {
+        "view": view, "token": token, "vocabulary": catalog().vocabulary,
+        "levels": catalog().levels, "min_group_size": current_app.config["MIN_GROUP_SIZE"],
+        "results_url": url_for(".results_page", token=token, _external=True),
+        "indicators": reference.indicator_labels(), "class_labels": charts_for.class_labels(),
+        "chart_src": {"radar": url_for(".profile_chart", token=token),
+                      "domains": url_for(".domains_chart", token=token)},
+        "redo_form": RedoForm(), "pdf": False,
+    }
+
+
+@bp.get("/r/<token>/resultats.pdf")
+def results_pdf(token: str):
+    """The same results as a PDF document."""
+    context = _results_context(token)
+    language = current_language()
+    context["pdf"] = True
+    context["chart_src"] = {
+        "radar": reports.data_uri(charts_for.radar(context["view"], language)),
+        "domains": reports.data_uri(charts_for.domains(context["view"], language)),
+    }
+    pdf = reports.render_pdf("respondent/results_pdf.html", context)
+    filename = f"autodiagnostic-{context['view'].questionnaire.id}.pdf"
+    return Response(pdf, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 @bp.get("/r/<token>/profil.svg")
 def profile_chart(token: str):
-    """The radar chart of the three impacts, as SVG."""
+    """The radar of the three impacts, with the regional and national medians, as SVG."""
+    return Response(charts_for.radar(_results(token), current_language()),
+                    mimetype="image/svg+xml")
+
+
+@bp.get("/r/<token>/domaines.svg")
+def domains_chart(token: str):
+    """The 16 domains, perceived against objective fragility, as SVG."""
+    return Response(charts_for.domains(_results(token), current_language()),
+                    mimetype="image/svg+xml")
+
+
+@bp.post("/r/<token>/refaire")
+def redo(token: str):
+    """Start a new self-diagnosis linked to this one, to measure the progress made."""
     response, _questionnaire = _load(token)
-    if not response.completed:
-        abort(404)
-    language = current_language()
-    vocabulary = catalog().vocabulary
-    svg = charts.impact_radar(
-        responses.stored_scores(response),
-        {axis: label.text(language) for axis, label in vocabulary.axes.items()},
-        no_data_label=_("insufficient data"),
-    )
-    return Response(
-        svg,
-        mimetype="image/svg+xml",
-        headers={"Cache-Control": "private, max-age=300", "Vary": "Cookie"},
-    )
+    if not response.completed or not RedoForm().validate_on_submit():
+        abort(400)
+    questionnaire = catalog().get(response.questionnaire_id)
+    _new, new_token = responses.redo_response(response, questionnaire, current_language())
+    return redirect(url_for(".section", token=new_token, number=1))
 
 
 def init_app(app) -> None:

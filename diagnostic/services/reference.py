@@ -117,7 +117,7 @@ def read_definitions(path: Path, domains: set[str]) -> list[dict]:
     """Indicator definitions: what each measures and how it counts in the fragility index."""
     columns = ("indicator", "domain", "higher_is_fragile", "in_index", "label_fr", "label_en")
     definitions: dict[str, dict] = {}
-    for line, row in _read(path, (*columns, "note_fr", "note_en")):
+    for line, row in _read(path, (*columns, "note_fr", "note_en", "publisher")):
         key = row["indicator"]
         if not IDENTIFIER.fullmatch(key):
             raise _fail(path, line, "indicator", f"{key!r} is not an identifier")
@@ -135,6 +135,7 @@ def read_definitions(path: Path, domains: set[str]) -> list[dict]:
             "in_index": _flag(path, line, "in_index", row["in_index"]),
             "label_fr": row["label_fr"], "label_en": row["label_en"],
             "note_fr": row["note_fr"] or None, "note_en": row["note_en"] or None,
+            "publisher": row["publisher"] or None,
         }
     return list(definitions.values())
 
@@ -176,7 +177,7 @@ def read_indicator_values(path: Path, territories: set[tuple[str, str]],
                                            row["higher_is_fragile"]),
                 "in_index": _flag(path, line, "in_index", row.get("in_index") or "oui"),
                 "label_fr": row.get("label_fr") or key, "label_en": row.get("label_en") or key,
-                "note_fr": None, "note_en": None,
+                "note_fr": None, "note_en": None, "publisher": row.get("publisher") or None,
             }
         if definition["domain"] != domain:
             raise _fail(path, line, "domain", f"indicator {key!r} belongs to "

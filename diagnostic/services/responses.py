@@ -16,8 +16,9 @@ from questionnaires import (
     Section,
     applicable_answers,
     applicable_questions,
+    check_answers,
 )
-from scoring import AxisScore, score_axes
+from scoring import AXES, AxisScore, score_axes
 from scoring.benchmarks import score_key
 
 from ..extensions import db
@@ -168,7 +169,32 @@ def create_completed_response(
 
 def stored_scores(response: Response) -> dict[str, AxisScore]:
     """The scores computed when the response was completed, by axis."""
+    rows = {row.axis: row for row in response.scores}
     return {
-        row.axis: AxisScore(axis=row.axis, **{name: getattr(row, name) for name in SCORE_FIELDS})
-        for row in response.scores
+        axis: AxisScore(axis=axis, **{name: getattr(rows[axis], name) for name in SCORE_FIELDS})
+        for axis in AXES
+        if axis in rows
     }
+
+
+def redo_response(previous: Response, questionnaire: Questionnaire, language: str
+                  ) -> tuple[Response, str]:
+    """A new response to the latest version, linked to `previous`, with its profile answers
+    (the first section) copied when they are still valid answers."""
+    response, token = _new_response(questionnaire, language)
+    response.previous_id = previous.id
+    profile = questionnaire.sections[0]
+    kept, _errors = check_answers(questionnaire, {
+        question.id: value for question_id, value in previous.answer_map().items()
+        if (question := questionnaire.question(question_id)) is not None
+        and question.section == profile.id
+    })
+    for question_id, value in kept.items():
+        response.answers.append(Answer(question_id=question_id, value=value))
+    territory = None
+    if previous.territory and questionnaire.territory_question is not None \
+            and questionnaire.territory_question.id in kept:
+        territory = territories.get_territory(previous.territory)
+    _apply_profile(response, questionnaire, kept, territory)
+    db.session.commit()
+    return response, token

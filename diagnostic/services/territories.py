@@ -143,6 +143,26 @@ def get_territory(key: str) -> Territory | None:
     )
 
 
+def parents(territory: Territory) -> list[Territory]:
+    """The enclosing territories, smallest first: EPCI, department, region, country."""
+    wanted = []
+    if territory.level == "commune":
+        wanted += [("epci", territory.epci_code), ("departement", territory.departement_code)]
+    if territory.level in ("commune", "departement"):
+        wanted.append(("region", territory.region_code))
+    if territory.level != "pays":
+        wanted.append(("pays", "FR"))
+    wanted = [(level, code) for level, code in wanted if code]
+    if not wanted:
+        return []
+    found = {
+        (t.level, t.code): t
+        for t in db.session.scalars(select(Territory).where(or_(
+            *[(Territory.level == level) & (Territory.code == code) for level, code in wanted])))
+    }
+    return [found[key] for key in wanted if key in found]
+
+
 def region_code_of(territory: Territory) -> str | None:
     """The region of a territory (itself for a region; None for the country or an EPCI)."""
     if territory.level == "region":

@@ -36,6 +36,7 @@ def upgrade():
     sa.Column('in_index', sa.Boolean(), nullable=False),
     sa.Column('note_fr', sa.Text(), nullable=True),
     sa.Column('note_en', sa.Text(), nullable=True),
+    sa.Column('publisher', sa.String(length=300), nullable=True),
     sa.PrimaryKeyConstraint('key', name=op.f('pk_indicator'))
     )
     with op.batch_alter_table('indicator', schema=None) as batch_op:
