@@ -210,6 +210,116 @@ NEW_RESPONSE = {
         },
     },
 }
+GROUP = {
+    "oneOf": [
+        {
+            "type": "object",
+            "required": ["n", "percentile", "median", "q1", "q3"],
+            "properties": {
+                "n": {
+                    "type": "integer",
+                    "description": "Responses of the group with a score on "
+                    "this axis, the respondent's included.",
+                },
+                "percentile": {
+                    "type": ["number", "null"],
+                    "description": "100 × (below + ½ · equal) / n; null without a score.",
+                },
+                "median": {"type": "number"},
+                "q1": {"type": "number"},
+                "q3": {"type": "number"},
+            },
+        },
+        {
+            "type": "object",
+            "required": ["n", "suppressed"],
+            "properties": {"n": {"type": "integer"}, "suppressed": {"const": True}},
+            "description": "Fewer responses than MIN_GROUP_SIZE: nothing is shown.",
+        },
+    ]
+}
+BENCHMARKS = {
+    "type": "object",
+    "description": "Per axis, where the score stands among the completed responses of the same "
+    "questionnaire and actor type, in the respondent's region and in France.",
+    "additionalProperties": {
+        "type": "object",
+        "required": ["region", "pays"],
+        "properties": {
+            "region": {"oneOf": [{"$ref": "#/components/schemas/Group"}, {"type": "null"}]},
+            "pays": {"$ref": "#/components/schemas/Group"},
+        },
+    },
+}
+FIGURE_SOURCE = {
+    "type": "object",
+    "required": ["value", "unit", "year", "source"],
+    "properties": {
+        "value": {"type": "number"},
+        "unit": {"type": "string"},
+        "year": {"type": "string"},
+        "source": {"type": "string"},
+        "derived": {"type": "boolean", "description": "Computed here from other figures."},
+    },
+}
+TERRITORY = {
+    "type": "object",
+    "required": ["code", "level", "name", "parents", "profile", "fragility"],
+    "properties": {
+        "code": {"type": "string"},
+        "level": {"type": "string", "enum": ["pays", "region", "departement", "epci", "commune"]},
+        "name": {"type": "string"},
+        "parents": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["key", "level", "code", "name"],
+                "properties": {
+                    "key": {"type": "string"},
+                    "level": {"type": "string"},
+                    "code": {"type": "string"},
+                    "name": {"type": "string"},
+                },
+            },
+        },
+        "profile": {
+            "type": "object",
+            "additionalProperties": {"$ref": "#/components/schemas/FigureSource"},
+        },
+        "fragility": {
+            "type": "object",
+            "description": "The 16 domains; index null means « non disponible ».",
+            "additionalProperties": {
+                "type": "object",
+                "required": ["index", "indicators"],
+                "properties": {
+                    "index": {
+                        "type": ["number", "null"],
+                        "description": "100 = France; higher is more fragile.",
+                    },
+                    "indicators": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["key", "label", "value", "unit", "year", "source"],
+                            "properties": {
+                                "key": {"type": "string"},
+                                "label": {"type": "string"},
+                                "value": {"type": "number"},
+                                "unit": {"type": "string"},
+                                "year": {"type": "string"},
+                                "source": {"type": "string"},
+                                "in_index": {"type": "boolean"},
+                                "ratio": {"type": ["number", "null"]},
+                                "reference": {"type": ["object", "null"]},
+                            },
+                        },
+                    },
+                },
+            },
+        },
+    },
+}
 RESULTS = {
     "type": "object",
     "required": ["id", "questionnaire", "version", "actor", "territory", "scores"],
@@ -221,6 +331,7 @@ RESULTS = {
         "territory": {"type": ["string", "null"]},
         "completed_at": {"type": ["string", "null"], "format": "date-time"},
         "scores": {"$ref": "#/components/schemas/Scores"},
+        "benchmarks": {"$ref": "#/components/schemas/Benchmarks"},
     },
 }
 CREATED = {
@@ -385,6 +496,25 @@ def openapi_document() -> dict[str, Any]:
                     },
                 }
             },
+            "/territories/{key}": {
+                "get": {
+                    "summary": "A territory: parents, structural profile, fragility of the 16 domains",
+                    "operationId": "getTerritory",
+                    "parameters": [
+                        {
+                            "name": "key",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string"},
+                            "examples": {"region": {"value": "region:76"}},
+                        }
+                    ],
+                    "responses": {
+                        "200": {"description": "The territory", "content": _json("Territory")},
+                        "404": _error("Unknown territory"),
+                    },
+                }
+            },
             "/openapi.json": {
                 "get": {
                     "summary": "This document",
@@ -411,6 +541,10 @@ def openapi_document() -> dict[str, Any]:
                 "Created": CREATED,
                 "Results": RESULTS,
                 "TerritoryMatch": TERRITORY_MATCH,
+                "Group": GROUP,
+                "Benchmarks": BENCHMARKS,
+                "FigureSource": FIGURE_SOURCE,
+                "Territory": TERRITORY,
             }
         },
     }
