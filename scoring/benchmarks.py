@@ -51,7 +51,11 @@ class Histogram:
 
     @classmethod
     def from_pairs(cls, pairs: Sequence[tuple[int, int]]) -> Histogram:
-        ordered = sorted((int(k), int(c)) for k, c in pairs if c > 0)
+        merged: dict[int, int] = {}
+        for key, count in pairs:
+            if count > 0:
+                merged[int(key)] = merged.get(int(key), 0) + int(count)
+        ordered = sorted(merged.items())
         keys = np.array([k for k, _c in ordered], dtype=np.int64)
         counts = np.array([c for _k, c in ordered], dtype=np.int64)
         return cls(keys, counts)
@@ -72,8 +76,11 @@ class Histogram:
             raise ValueError("an empty group has no percentile rank")
         position = np.searchsorted(self.keys, key)
         below = int(self.counts[:position].sum())
-        equal = int(self.counts[position]) if position < self.keys.size and \
-            self.keys[position] == key else 0
+        equal = (
+            int(self.counts[position])
+            if position < self.keys.size and self.keys[position] == key
+            else 0
+        )
         return 100.0 * (below + 0.5 * equal) / n
 
     def quantile(self, q: float) -> float:
@@ -106,8 +113,13 @@ class GroupSummary:
         if self.suppressed:
             return {"n": self.n, "suppressed": True}
         percentile = None if self.percentile is None else round(self.percentile, 1)
-        return {"n": self.n, "percentile": percentile, "median": self.median, "q1": self.q1,
-                "q3": self.q3}
+        return {
+            "n": self.n,
+            "percentile": percentile,
+            "median": self.median,
+            "q1": self.q1,
+            "q3": self.q3,
+        }
 
 
 def summarise(histogram: Histogram, score: float | None, min_size: int) -> GroupSummary:

@@ -5,14 +5,15 @@ Each indicator is turned into a ratio to France, oriented so that higher means m
 resource (physicians per inhabitant). A domain's index is the geometric mean of the ratios of its
 indicators; 100 is the national level. Only figures of the same indicator and year are compared;
 an indicator without a national figure of its year, or marked as context only, does not count, and
-a domain without any indicator that counts has no index (« non disponible »).
+a domain without any indicator that counts has no index (« non disponible »). An indicator
+published for several years counts once, with its latest year that has a national figure.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,11 @@ class IndicatorResult:
     reference: Figure | None
     #: 100 × oriented ratio to France; None when it cannot be compared.
     ratio: float | None
+    #: Whether the indicator is defined as counting in its domain's index.
     in_index: bool
+    #: Whether this figure counts in the index: defined so, comparable, and the latest
+    #: comparable year of its indicator (one figure per indicator).
+    counted: bool = False
 
 
 @dataclass(frozen=True)
@@ -74,8 +79,7 @@ def geometric_mean(ratios: Sequence[float]) -> float | None:
     return math.exp(sum(math.log(r) for r in ratios) / len(ratios))
 
 
-def national_reference(figure: Figure, national: Mapping[str, Sequence[Figure]]
-                       ) -> Figure | None:
+def national_reference(figure: Figure, national: Mapping[str, Sequence[Figure]]) -> Figure | None:
     """The national figure of the same indicator and year, France first, else métropole."""
     for scope_figures in national.values():
         for candidate in scope_figures:
@@ -84,9 +88,12 @@ def national_reference(figure: Figure, national: Mapping[str, Sequence[Figure]]
     return None
 
 
-def fragility_by_domain(figures: Iterable[Figure], national: Mapping[str, Sequence[Figure]],
-                        definitions: Mapping[str, IndicatorDefinition],
-                        domains: Sequence[str]) -> dict[str, DomainFragility]:
+def fragility_by_domain(
+    figures: Iterable[Figure],
+    national: Mapping[str, Sequence[Figure]],
+    definitions: Mapping[str, IndicatorDefinition],
+    domains: Sequence[str],
+) -> dict[str, DomainFragility]:
     """The fragility index of every domain of `domains` for one territory.
 
     :param figures: the territory's published figures.
@@ -103,13 +110,22 @@ def fragility_by_domain(figures: Iterable[Figure], national: Mapping[str, Sequen
         if reference is not None:
             ratio = indicator_ratio(figure.value, reference.value, definition.higher_is_fragile)
         by_domain[definition.domain].append(
-            IndicatorResult(figure=figure, reference=reference, ratio=ratio,
-                            in_index=definition.in_index))
+            IndicatorResult(
+                figure=figure, reference=reference, ratio=ratio, in_index=definition.in_index
+            )
+        )
     results = {}
     for domain, indicators in by_domain.items():
-        counted = [r.ratio for r in indicators if r.in_index and r.ratio is not None]
-        ordered = sorted(indicators, key=lambda r: (not r.in_index, r.figure.indicator,
-                                                    r.figure.year))
-        results[domain] = DomainFragility(domain=domain, index=geometric_mean(counted),
-                                          indicators=tuple(ordered))
+        # Each indicator counts once, with its latest year that has a national figure.
+        latest: dict[str, IndicatorResult] = {}
+        for result in indicators:
+            if result.in_index and result.ratio is not None:
+                kept = latest.get(result.figure.indicator)
+                if kept is None or result.figure.year > kept.figure.year:
+                    latest[result.figure.indicator] = result
+        counted = {id(result) for result in latest.values()}
+        marked = [replace(result, counted=id(result) in counted) for result in indicators]
+        ordered = sorted(marked, key=lambda r: (not r.counted, r.figure.indicator, r.figure.year))
+        index = geometric_mean([result.ratio for result in latest.values()])
+        results[domain] = DomainFragility(domain=domain, index=index, indicators=tuple(ordered))
     return results

@@ -57,9 +57,12 @@ def classify(perceived: float | None, priority: bool, index: float | None) -> st
     return "not_priority"
 
 
-def compare_domains(ratings: Mapping[str, float | None], priorities: Collection[str],
-                    indices: Mapping[str, float | None], domains: Sequence[str]
-                    ) -> list[DomainComparison]:
+def compare_domains(
+    ratings: Mapping[str, float | None],
+    priorities: Collection[str],
+    indices: Mapping[str, float | None],
+    domains: Sequence[str],
+) -> list[DomainComparison]:
     """A respondent's view of each domain against its fragility index, in `domains` order.
 
     :param ratings: domain → rating 0–10 (None for « ne sait pas »; missing if unanswered).
@@ -68,17 +71,19 @@ def compare_domains(ratings: Mapping[str, float | None], priorities: Collection[
     """
     return [
         DomainComparison(
-            domain=domain, perceived=ratings.get(domain), priority=domain in priorities,
+            domain=domain,
+            perceived=ratings.get(domain),
+            priority=domain in priorities,
             index=indices.get(domain),
-            classification=classify(ratings.get(domain), domain in priorities,
-                                    indices.get(domain)),
+            classification=classify(ratings.get(domain), domain in priorities, indices.get(domain)),
         )
         for domain in domains
     ]
 
 
-def classify_group(mean_rating: float | None, priority_share: float | None,
-                   index: float | None) -> str:
+def classify_group(
+    mean_rating: float | None, priority_share: float | None, index: float | None
+) -> str:
     """The class of a domain for a group: its mean rating and the share naming it a priority."""
     priority = priority_share is not None and priority_share >= PRIORITY_SHARE_AT
     return classify(mean_rating, priority, index)

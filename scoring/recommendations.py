@@ -12,8 +12,8 @@ The rules, in order:
    linked to that domain (`PRACTICES_BY_DOMAIN`) not already chosen — at most two such additions,
    and never more than five practices in all. A practice already chosen that is also linked to a
    priority domain keeps that domain as a second reason.
-4. If fewer than three remain (a respondent who already does everything), the practices of the
-   weakest impact that they already carry out are proposed to be deepened.
+4. If fewer than three remain (a respondent who already does everything), practices they already
+   carry out are proposed to be deepened, from the weakest impact on.
 """
 
 from __future__ import annotations
@@ -24,10 +24,18 @@ from dataclasses import dataclass
 AXIS_ORDER = ("confiance", "performance", "innovation")
 
 PRACTICES_BY_AXIS: dict[str, tuple[str, ...]] = {
-    "confiance": ("dialogue_territorial", "experience_collective", "tiers_lieux",
-                  "engagement_salaries"),
-    "performance": ("pratiques_responsables", "cooperation_economique",
-                    "investissement_societal", "engagement_territorial"),
+    "confiance": (
+        "dialogue_territorial",
+        "experience_collective",
+        "tiers_lieux",
+        "engagement_salaries",
+    ),
+    "performance": (
+        "pratiques_responsables",
+        "cooperation_economique",
+        "investissement_societal",
+        "engagement_territorial",
+    ),
     "innovation": ("innovation_societale", "accompagnement_acteurs", "mecenat", "tiers_lieux"),
 }
 
@@ -52,8 +60,9 @@ PRACTICES_BY_DOMAIN: dict[str, tuple[str, ...]] = {
 
 #: Practices that an actor type does not carry out itself.
 NOT_FOR_ACTOR: dict[str, frozenset[str]] = {
-    "citoyen": frozenset({"engagement_salaries", "investissement_societal", "mecenat",
-                          "cooperation_economique"}),
+    "citoyen": frozenset(
+        {"engagement_salaries", "investissement_societal", "mecenat", "cooperation_economique"}
+    ),
 }
 
 MIN_PRACTICES = 3
@@ -74,14 +83,19 @@ class Recommendation:
 
 def axes_weakest_first(scores: Mapping[str, float | None]) -> list[str]:
     """Impacts with a score from the weakest up, then those without a score."""
-    scored = sorted((axis for axis in AXIS_ORDER if scores.get(axis) is not None),
-                    key=lambda axis: (scores[axis], AXIS_ORDER.index(axis)))
+    scored = sorted(
+        (axis for axis in AXIS_ORDER if scores.get(axis) is not None),
+        key=lambda axis: (scores[axis], AXIS_ORDER.index(axis)),
+    )
     return scored + [axis for axis in AXIS_ORDER if scores.get(axis) is None]
 
 
-def recommend(scores: Mapping[str, float | None], actor: str | None,
-              practices_done: Collection[str] = (), priorities: Sequence[str] = ()
-              ) -> list[Recommendation]:
+def recommend(
+    scores: Mapping[str, float | None],
+    actor: str | None,
+    practices_done: Collection[str] = (),
+    priorities: Sequence[str] = (),
+) -> list[Recommendation]:
     """Three to five practices to explore, by the rules of the module documentation."""
     excluded = NOT_FOR_ACTOR.get(actor or "", frozenset())
     done = set(practices_done)
@@ -97,9 +111,10 @@ def recommend(scores: Mapping[str, float | None], actor: str | None,
                 break
             if fits(practice):
                 chosen[practice] = Recommendation(
-                    practice, "weakest_axis" if rank == 0 else "next_axis", axis=axis)
+                    practice, "weakest_axis" if rank == 0 else "next_axis", axis=axis
+                )
     added = 0
-    for domain in priorities:
+    for domain in dict.fromkeys(priorities):
         linked = PRACTICES_BY_DOMAIN.get(domain, ())
         for practice in linked:
             if practice in chosen and chosen[practice].domain is None:
@@ -112,10 +127,10 @@ def recommend(scores: Mapping[str, float | None], actor: str | None,
                 if practice is not None:
                     chosen[practice] = Recommendation(practice, "priority_domain", domain=domain)
                     added += 1
-    if len(chosen) < MIN_PRACTICES:
-        for practice in PRACTICES_BY_AXIS[axes[0]]:
+    for axis in axes:
+        for practice in PRACTICES_BY_AXIS[axis]:
             if len(chosen) >= MIN_PRACTICES:
                 break
             if practice not in excluded and practice not in chosen:
-                chosen[practice] = Recommendation(practice, "deepen", axis=axes[0])
+                chosen[practice] = Recommendation(practice, "deepen", axis=axis)
     return list(chosen.values())

@@ -498,7 +498,7 @@ def openapi_document() -> dict[str, Any]:
             },
             "/territories/{key}": {
                 "get": {
-                    "summary": "A territory: parents, structural profile, fragility of the 16 domains",
+                    "summary": "A territory: parents, profile, fragility of the 16 domains",
                     "operationId": "getTerritory",
                     "parameters": [
                         {

@@ -225,7 +225,7 @@ def _indicator_json(item, labels) -> dict[str, Any]:
         "unit": item.figure.unit,
         "year": item.figure.year,
         "source": item.figure.source,
-        "in_index": item.in_index,
+        "in_index": item.counted,
         "ratio": None if item.ratio is None else round(item.ratio, 1),
         "reference": None
         if item.reference is None

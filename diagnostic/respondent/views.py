@@ -64,8 +64,9 @@ def home():
 @bp.get("/methode")
 def method():
     """How scores, levels and coverage are computed, in plain words."""
-    return render_template("respondent/method.html",
-                           min_group_size=current_app.config["MIN_GROUP_SIZE"])
+    return render_template(
+        "respondent/method.html", min_group_size=current_app.config["MIN_GROUP_SIZE"]
+    )
 
 
 @bp.route("/diagnostic/<questionnaire_id>", methods=["GET", "POST"])
@@ -202,8 +203,9 @@ def _results(token: str):
     response, questionnaire = _load(token)
     if not response.completed:
         abort(404)
-    return results.results_view(response, questionnaire, catalog(),
-                                current_app.config["MIN_GROUP_SIZE"])
+    return results.results_view(
+        response, questionnaire, catalog(), current_app.config["MIN_GROUP_SIZE"]
+    )
 
 
 @bp.get("/r/<token>/resultats")
@@ -218,13 +220,20 @@ def results_page(token: str):
 def _results_context(token: str) -> dict:
     view = _results(token)
     return {
-        "view": view, "token": token, "vocabulary": catalog().vocabulary,
-        "levels": catalog().levels, "min_group_size": current_app.config["MIN_GROUP_SIZE"],
+        "view": view,
+        "token": token,
+        "vocabulary": catalog().vocabulary,
+        "levels": catalog().levels,
+        "min_group_size": current_app.config["MIN_GROUP_SIZE"],
         "results_url": url_for(".results_page", token=token, _external=True),
-        "indicators": reference.indicator_labels(), "class_labels": charts_for.class_labels(),
-        "chart_src": {"radar": url_for(".profile_chart", token=token),
-                      "domains": url_for(".domains_chart", token=token)},
-        "redo_form": RedoForm(), "pdf": False,
+        "indicators": reference.indicator_labels(),
+        "class_labels": charts_for.class_labels(),
+        "chart_src": {
+            "radar": url_for(".profile_chart", token=token),
+            "domains": url_for(".domains_chart", token=token),
+        },
+        "redo_form": RedoForm(),
+        "pdf": False,
     }
 
 
@@ -240,22 +249,25 @@ def results_pdf(token: str):
     }
     pdf = reports.render_pdf("respondent/results_pdf.html", context)
     filename = f"autodiagnostic-{context['view'].questionnaire.id}.pdf"
-    return Response(pdf, mimetype="application/pdf",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 @bp.get("/r/<token>/profil.svg")
 def profile_chart(token: str):
     """The radar of the three impacts, with the regional and national medians, as SVG."""
-    return Response(charts_for.radar(_results(token), current_language()),
-                    mimetype="image/svg+xml")
+    return Response(charts_for.radar(_results(token), current_language()), mimetype="image/svg+xml")
 
 
 @bp.get("/r/<token>/domaines.svg")
 def domains_chart(token: str):
     """The 16 domains, perceived against objective fragility, as SVG."""
-    return Response(charts_for.domains(_results(token), current_language()),
-                    mimetype="image/svg+xml")
+    return Response(
+        charts_for.domains(_results(token), current_language()), mimetype="image/svg+xml"
+    )
 
 
 @bp.post("/r/<token>/refaire")

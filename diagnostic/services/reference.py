@@ -58,12 +58,15 @@ def _read(path: Path, required: tuple[str, ...]) -> Iterator[tuple[int, dict[str
         header = tuple(reader.fieldnames or ())
         missing = [column for column in required if column not in header]
         if missing:
-            raise ReferenceFileError(f"{path}: line 1: missing column(s) {', '.join(missing)} "
-                                     f"(needed: {', '.join(required)})")
+            raise ReferenceFileError(
+                f"{path}: line 1: missing column(s) {', '.join(missing)} "
+                f"(needed: {', '.join(required)})"
+            )
         for row in reader:
             if None in row or any(value is None for value in row.values()):
-                raise ReferenceFileError(f"{path}: line {reader.line_num}: expected "
-                                         f"{len(header)} columns")
+                raise ReferenceFileError(
+                    f"{path}: line {reader.line_num}: expected {len(header)} columns"
+                )
             yield reader.line_num, {key: value.strip() for key, value in row.items()}
 
 
@@ -124,25 +127,32 @@ def read_definitions(path: Path, domains: set[str]) -> list[dict]:
         if key in definitions:
             raise _fail(path, line, "indicator", f"{key!r} is defined twice")
         if row["domain"] not in domains:
-            raise _fail(path, line, "domain", f"{row['domain']!r} is not one of the 16 domains "
-                                              f"or {STRUCTURE}")
+            raise _fail(
+                path,
+                line,
+                "domain",
+                f"{row['domain']!r} is not one of the 16 domains or {STRUCTURE}",
+            )
         for column in ("label_fr", "label_en"):
             if not row[column]:
                 raise _fail(path, line, column, "is empty")
         definitions[key] = {
-            "key": key, "domain": row["domain"],
+            "key": key,
+            "domain": row["domain"],
             "higher_is_fragile": _flag(path, line, "higher_is_fragile", row["higher_is_fragile"]),
             "in_index": _flag(path, line, "in_index", row["in_index"]),
-            "label_fr": row["label_fr"], "label_en": row["label_en"],
-            "note_fr": row["note_fr"] or None, "note_en": row["note_en"] or None,
+            "label_fr": row["label_fr"],
+            "label_en": row["label_en"],
+            "note_fr": row["note_fr"] or None,
+            "note_en": row["note_en"] or None,
             "publisher": row["publisher"] or None,
         }
     return list(definitions.values())
 
 
-def read_indicator_values(path: Path, territories: set[tuple[str, str]],
-                          definitions: dict[str, dict], domains: set[str]
-                          ) -> tuple[list[dict], list[dict]]:
+def read_indicator_values(
+    path: Path, territories: set[tuple[str, str]], definitions: dict[str, dict], domains: set[str]
+) -> tuple[list[dict], list[dict]]:
     """Rows of an indicator file, checked; returns (values, definitions of new indicators).
 
     An indicator not defined yet must come with `higher_is_fragile` (and may give `in_index`,
@@ -154,8 +164,9 @@ def read_indicator_values(path: Path, territories: set[tuple[str, str]],
     for line, row in _read(path, INDICATOR_COLUMNS):
         level, code = row["level"], row["code"]
         if level not in ("pays", "region", "departement", "epci", "commune"):
-            raise _fail(path, line, "level", f"{level!r} is not pays, region, departement, epci "
-                                            "or commune")
+            raise _fail(
+                path, line, "level", f"{level!r} is not pays, region, departement, epci or commune"
+            )
         if (level, code) not in territories:
             raise _fail(path, line, "code", f"no territory {level}:{code}")
         key = row["indicator"]
@@ -163,40 +174,65 @@ def read_indicator_values(path: Path, territories: set[tuple[str, str]],
             raise _fail(path, line, "indicator", f"{key!r} is not an identifier")
         domain = row["domain"]
         if domain not in domains:
-            raise _fail(path, line, "domain", f"{domain!r} is not one of the 16 domains or "
-                                              f"{STRUCTURE}")
+            raise _fail(
+                path, line, "domain", f"{domain!r} is not one of the 16 domains or {STRUCTURE}"
+            )
         definition = definitions.get(key) or new.get(key)
         if definition is None:
             if not row.get("higher_is_fragile"):
-                raise _fail(path, line, "higher_is_fragile",
-                            f"indicator {key!r} is not defined yet: say whether higher means "
-                            "more fragile (oui/non)")
+                raise _fail(
+                    path,
+                    line,
+                    "higher_is_fragile",
+                    f"indicator {key!r} is not defined yet: say whether higher means "
+                    "more fragile (oui/non)",
+                )
             definition = new[key] = {
-                "key": key, "domain": domain,
-                "higher_is_fragile": _flag(path, line, "higher_is_fragile",
-                                           row["higher_is_fragile"]),
+                "key": key,
+                "domain": domain,
+                "higher_is_fragile": _flag(
+                    path, line, "higher_is_fragile", row["higher_is_fragile"]
+                ),
                 "in_index": _flag(path, line, "in_index", row.get("in_index") or "oui"),
-                "label_fr": row.get("label_fr") or key, "label_en": row.get("label_en") or key,
-                "note_fr": None, "note_en": None, "publisher": row.get("publisher") or None,
+                "label_fr": row.get("label_fr") or key,
+                "label_en": row.get("label_en") or key,
+                "note_fr": None,
+                "note_en": None,
+                "publisher": row.get("publisher") or None,
             }
         if definition["domain"] != domain:
-            raise _fail(path, line, "domain", f"indicator {key!r} belongs to "
-                                              f"{definition['domain']!r}, not {domain!r}")
+            raise _fail(
+                path,
+                line,
+                "domain",
+                f"indicator {key!r} belongs to {definition['domain']!r}, not {domain!r}",
+            )
         if row["value"] == "":
             continue  # not published for this territory: « non disponible »
         value = _number(path, line, "value", row["value"])
         for column in ("unit", "year", "source"):
             if not row[column]:
-                raise _fail(path, line, column, "is empty: every figure needs its unit, year and "
-                                                "source")
+                raise _fail(
+                    path, line, column, "is empty: every figure needs its unit, year and source"
+                )
         identity = (level, code, key, row["year"])
         if identity in seen:
-            raise _fail(path, line, "year", f"{key} {row['year']} for {level}:{code} is given "
-                                            "twice")
+            raise _fail(
+                path, line, "year", f"{key} {row['year']} for {level}:{code} is given twice"
+            )
         seen.add(identity)
-        values.append({"level": level, "code": code, "indicator_key": key, "year": row["year"],
-                       "value": value, "unit": row["unit"], "source": row["source"],
-                       "scope": row.get("name") or f"{level}:{code}"})
+        values.append(
+            {
+                "level": level,
+                "code": code,
+                "indicator_key": key,
+                "year": row["year"],
+                "value": value,
+                "unit": row["unit"],
+                "source": row["source"],
+                "scope": row.get("name") or f"{level}:{code}",
+            }
+        )
     return values, list(new.values())
 
 
@@ -241,9 +277,16 @@ def load_indicators(catalog: Catalog, path: Path = INDICATORS_FILE, force: bool 
     db.session.execute(delete(IndicatorValue).where(IndicatorValue.origin == origin))
     incoming = {(v["level"], v["code"], v["indicator_key"], v["year"]) for v in values}
     replaced = [
-        row_id for row_id, *identity in db.session.execute(select(
-            IndicatorValue.id, IndicatorValue.level, IndicatorValue.code,
-            IndicatorValue.indicator_key, IndicatorValue.year)).all()
+        row_id
+        for row_id, *identity in db.session.execute(
+            select(
+                IndicatorValue.id,
+                IndicatorValue.level,
+                IndicatorValue.code,
+                IndicatorValue.indicator_key,
+                IndicatorValue.year,
+            )
+        ).all()
         if tuple(identity) in incoming
     ]
     if replaced:
@@ -257,8 +300,18 @@ def load_indicators(catalog: Catalog, path: Path = INDICATORS_FILE, force: bool 
 # --------------------------------------------------------------------------- survey figures
 
 
-SURVEY_COLUMNS = ("study", "fieldwork", "actor", "sample", "metric", "label_fr", "value_pct",
-                  "score_10", "note", "source")
+SURVEY_COLUMNS = (
+    "study",
+    "fieldwork",
+    "actor",
+    "sample",
+    "metric",
+    "label_fr",
+    "value_pct",
+    "score_10",
+    "note",
+    "source",
+)
 LINK_COLUMNS = ("study", "fieldwork", "actor", "metric", "question", "values", "label_en")
 
 
@@ -275,21 +328,34 @@ def read_survey_figures(path: Path, links_path: Path, catalog: Catalog) -> list[
         if row["question"]:
             question = questionnaire.question(row["question"])
             if question is None:
-                raise _fail(links_path, line, "question",
-                            f"{row['question']!r} is not a question of {questionnaire.id}")
+                raise _fail(
+                    links_path,
+                    line,
+                    "question",
+                    f"{row['question']!r} is not a question of {questionnaire.id}",
+                )
             if row["values"]:
                 try:
                     values = json.loads(row["values"])
                 except ValueError:
                     values = None
                 accepted = set(question.accepted_values())
-                if not isinstance(values, list) or not values or any(
-                        value is not None and value not in accepted for value in values):
-                    raise _fail(links_path, line, "values",
-                                f"{row['values']!r} must be a JSON list of values of "
-                                f"{row['question']!r}")
-        links[identity] = {"question_id": row["question"] or None, "answer_values": values,
-                           "label_en": row["label_en"] or None}
+                if (
+                    not isinstance(values, list)
+                    or not values
+                    or any(value is not None and value not in accepted for value in values)
+                ):
+                    raise _fail(
+                        links_path,
+                        line,
+                        "values",
+                        f"{row['values']!r} must be a JSON list of values of {row['question']!r}",
+                    )
+        links[identity] = {
+            "question_id": row["question"] or None,
+            "answer_values": values,
+            "label_en": row["label_en"] or None,
+        }
     figures = []
     seen = set()
     for line, row in _read(path, SURVEY_COLUMNS):
@@ -299,26 +365,38 @@ def read_survey_figures(path: Path, links_path: Path, catalog: Catalog) -> list[
         if identity in seen:
             raise _fail(path, line, "metric", f"{row['metric']!r} is given twice for this study")
         seen.add(identity)
-        value_pct = _number(path, line, "value_pct", row["value_pct"]) if row["value_pct"] \
-            else None
+        value_pct = _number(path, line, "value_pct", row["value_pct"]) if row["value_pct"] else None
         score_10 = _number(path, line, "score_10", row["score_10"]) if row["score_10"] else None
         if (value_pct is None) == (score_10 is None):
             raise _fail(path, line, "value_pct", "give either value_pct or score_10")
         if not row["source"]:
             raise _fail(path, line, "source", "is empty")
-        figures.append({
-            "study": row["study"], "fieldwork": row["fieldwork"], "actor": row["actor"],
-            "sample": row["sample"] or None, "metric": row["metric"],
-            "label_fr": row["label_fr"], "value_pct": value_pct, "score_10": score_10,
-            "note": row["note"] or None, "source": row["source"],
-            **links.get(identity, {"question_id": None, "answer_values": None,
-                                   "label_en": None}),
-        })
+        figures.append(
+            {
+                "study": row["study"],
+                "fieldwork": row["fieldwork"],
+                "actor": row["actor"],
+                "sample": row["sample"] or None,
+                "metric": row["metric"],
+                "label_fr": row["label_fr"],
+                "value_pct": value_pct,
+                "score_10": score_10,
+                "note": row["note"] or None,
+                "source": row["source"],
+                **links.get(
+                    identity, {"question_id": None, "answer_values": None, "label_en": None}
+                ),
+            }
+        )
     return figures
 
 
-def load_survey_figures(catalog: Catalog, path: Path = SURVEY_FILE,
-                        links_path: Path = SURVEY_LINKS_FILE, force: bool = False) -> int:
+def load_survey_figures(
+    catalog: Catalog,
+    path: Path = SURVEY_FILE,
+    links_path: Path = SURVEY_LINKS_FILE,
+    force: bool = False,
+) -> int:
     checksum = _checksum(path, links_path)
     if not force and _already_loaded("survey_figures", checksum):
         return 0
@@ -335,16 +413,19 @@ def load_survey_figures(catalog: Catalog, path: Path = SURVEY_FILE,
 
 def _definitions() -> dict[str, IndicatorDefinition]:
     return {
-        indicator.key: IndicatorDefinition(indicator.key, indicator.domain,
-                                           indicator.higher_is_fragile, indicator.in_index)
+        indicator.key: IndicatorDefinition(
+            indicator.key, indicator.domain, indicator.higher_is_fragile, indicator.in_index
+        )
         for indicator in db.session.scalars(select(Indicator))
     }
 
 
 def _figures(level: str, code: str) -> list[Figure]:
-    rows = db.session.scalars(select(IndicatorValue).where(
-        IndicatorValue.level == level, IndicatorValue.code == code)
-        .order_by(IndicatorValue.indicator_key, IndicatorValue.year))
+    rows = db.session.scalars(
+        select(IndicatorValue)
+        .where(IndicatorValue.level == level, IndicatorValue.code == code)
+        .order_by(IndicatorValue.indicator_key, IndicatorValue.year)
+    )
     return [Figure(r.indicator_key, r.year, r.value, r.unit, r.source, r.scope) for r in rows]
 
 
@@ -378,32 +459,52 @@ def territory_profile(territory: Territory) -> dict[str, StructuralFigure]:
     profile: dict[str, StructuralFigure] = {}
     if territory.population is not None:
         profile["population"] = StructuralFigure(
-            "population", territory.population, "habitants", "découpage 2026",
+            "population",
+            territory.population,
+            "habitants",
+            "découpage 2026",
             "Insee, populations légales municipales livrées avec le découpage administratif "
-            "Etalab 2026 (@etalab/decoupage-administratif 6.0.0)")
-    rows = db.session.scalars(select(IndicatorValue).join(Indicator).where(
-        IndicatorValue.level == territory.level, IndicatorValue.code == territory.code,
-        Indicator.domain == STRUCTURE))
+            "Etalab 2026 (@etalab/decoupage-administratif 6.0.0)",
+        )
+    rows = db.session.scalars(
+        select(IndicatorValue)
+        .join(Indicator)
+        .where(
+            IndicatorValue.level == territory.level,
+            IndicatorValue.code == territory.code,
+            Indicator.domain == STRUCTURE,
+        )
+    )
     for row in rows:
         derived = row.indicator_key == "densite_population_hab_km2" or "DERIVED" in row.source
-        profile[row.indicator_key] = StructuralFigure(row.indicator_key, row.value, row.unit,
-                                                      row.year, row.source, derived)
+        profile[row.indicator_key] = StructuralFigure(
+            row.indicator_key, row.value, row.unit, row.year, row.source, derived
+        )
     total = profile.get("pop_total_elp")
     if total is not None and total.value > 0:
         for band in ("pop_0_19", "pop_20_59", "pop_60_74", "pop_75_plus"):
             if band in profile:
                 figure = profile[band]
                 profile["share_" + band[4:]] = StructuralFigure(
-                    "share_" + band[4:], round(100 * figure.value / total.value, 1), "%",
-                    figure.year, figure.source, derived=True)
+                    "share_" + band[4:],
+                    round(100 * figure.value / total.value, 1),
+                    "%",
+                    figure.year,
+                    figure.source,
+                    derived=True,
+                )
     return profile
 
 
 def survey_figures(actor: str) -> list[SurveyFigure]:
     """The published figures for an actor type that compare with one of its questions."""
-    return list(db.session.scalars(select(SurveyFigure).where(
-        SurveyFigure.actor == actor, SurveyFigure.question_id.is_not(None))
-        .order_by(SurveyFigure.id)))
+    return list(
+        db.session.scalars(
+            select(SurveyFigure)
+            .where(SurveyFigure.actor == actor, SurveyFigure.question_id.is_not(None))
+            .order_by(SurveyFigure.id)
+        )
+    )
 
 
 def load_reference(catalog: Catalog, force: bool = False) -> dict[str, int]:
@@ -411,8 +512,9 @@ def load_reference(catalog: Catalog, force: bool = False) -> dict[str, int]:
     survey figures. Files unchanged since the last load are skipped (idempotent)."""
     from .territories import load_territories
 
-    counts = {f"territories ({level})": count
-              for level, count in load_territories(force=force).items()}
+    counts = {
+        f"territories ({level})": count for level, count in load_territories(force=force).items()
+    }
     counts["indicator definitions"] = load_definitions(catalog, force=force)
     counts["indicator values"] = load_indicators(catalog, force=force)
     counts["survey figures"] = load_survey_figures(catalog, force=force)

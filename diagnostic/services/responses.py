@@ -131,8 +131,10 @@ def complete_response(response: Response, questionnaire: Questionnaire) -> dict[
     scores = score_axes(questionnaire, kept)
     response.scores = [
         ResponseScore(
-            axis=axis, score_key=None if result.score is None else score_key(result.score),
-            **{name: getattr(result, name) for name in SCORE_FIELDS})
+            axis=axis,
+            score_key=None if result.score is None else score_key(result.score),
+            **{name: getattr(result, name) for name in SCORE_FIELDS},
+        )
         for axis, result in scores.items()
     ]
     response.status = "completed"
@@ -177,23 +179,31 @@ def stored_scores(response: Response) -> dict[str, AxisScore]:
     }
 
 
-def redo_response(previous: Response, questionnaire: Questionnaire, language: str
-                  ) -> tuple[Response, str]:
+def redo_response(
+    previous: Response, questionnaire: Questionnaire, language: str
+) -> tuple[Response, str]:
     """A new response to the latest version, linked to `previous`, with its profile answers
     (the first section) copied when they are still valid answers."""
     response, token = _new_response(questionnaire, language)
     response.previous_id = previous.id
     profile = questionnaire.sections[0]
-    kept, _errors = check_answers(questionnaire, {
-        question.id: value for question_id, value in previous.answer_map().items()
-        if (question := questionnaire.question(question_id)) is not None
-        and question.section == profile.id
-    })
+    kept, _errors = check_answers(
+        questionnaire,
+        {
+            question.id: value
+            for question_id, value in previous.answer_map().items()
+            if (question := questionnaire.question(question_id)) is not None
+            and question.section == profile.id
+        },
+    )
     for question_id, value in kept.items():
         response.answers.append(Answer(question_id=question_id, value=value))
     territory = None
-    if previous.territory and questionnaire.territory_question is not None \
-            and questionnaire.territory_question.id in kept:
+    if (
+        previous.territory
+        and questionnaire.territory_question is not None
+        and questionnaire.territory_question.id in kept
+    ):
         territory = territories.get_territory(previous.territory)
     _apply_profile(response, questionnaire, kept, territory)
     db.session.commit()

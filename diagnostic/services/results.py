@@ -95,37 +95,53 @@ def _figure_comparisons(actor: str | None, answers: dict) -> list[FigureComparis
     return comparisons
 
 
-def results_view(response: Response, questionnaire: Questionnaire, catalog: Catalog,
-                 min_group_size: int) -> ResultsView:
+def results_view(
+    response: Response, questionnaire: Questionnaire, catalog: Catalog, min_group_size: int
+) -> ResultsView:
     scores = responses.stored_scores(response)
     answers = response.answer_map()
     domains = list(catalog.vocabulary.domains)
     territory = territories.get_territory(response.territory) if response.territory else None
     region = None
     if response.region_code:
-        region = db.session.scalar(select(Territory).where(
-            Territory.level == "region", Territory.code == response.region_code))
-    fragility = reference.territory_fragility(region, domains) if region is not None else {
-        domain: DomainFragility(domain, None) for domain in domains}
+        region = db.session.scalar(
+            select(Territory).where(
+                Territory.level == "region", Territory.code == response.region_code
+            )
+        )
+    fragility = (
+        reference.territory_fragility(region, domains)
+        if region is not None
+        else {domain: DomainFragility(domain, None) for domain in domains}
+    )
     ratings = {}
     for question in questionnaire.questions:
         if question.domain and question.type == "scale" and question.id in answers:
             value = answers[question.id]
             ratings[question.domain] = None if value is None else float(value)
     priorities = answers.get("priorites") or []
-    comparison = compare_domains(ratings, set(priorities),
-                                 {d: f.index for d, f in fragility.items()}, domains)
+    comparison = compare_domains(
+        ratings, set(priorities), {d: f.index for d, f in fragility.items()}, domains
+    )
     score_values = {axis: scores[axis].score for axis in AXES}
-    axis_benchmarks, groups = benchmarks.benchmarks_for(response, score_values, list(AXES),
-                                                        min_group_size)
+    axis_benchmarks, groups = benchmarks.benchmarks_for(
+        response, score_values, list(AXES), min_group_size
+    )
     practices_done = answers.get("pratiques") or []
     previous = db.session.get(Response, response.previous_id) if response.previous_id else None
     if previous is not None and not previous.completed:
         previous = None
     return ResultsView(
-        response=response, questionnaire=questionnaire, territory=territory, region=region,
-        scores=scores, summary=summarise_profile(scores), benchmarks=axis_benchmarks,
-        groups=groups, fragility=fragility, domains=comparison,
+        response=response,
+        questionnaire=questionnaire,
+        territory=territory,
+        region=region,
+        scores=scores,
+        summary=summarise_profile(scores),
+        benchmarks=axis_benchmarks,
+        groups=groups,
+        fragility=fragility,
+        domains=comparison,
         figures=_figure_comparisons(response.actor, answers),
         recommendations=recommend(score_values, response.actor, practices_done, priorities),
         previous=previous,

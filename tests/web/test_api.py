@@ -486,9 +486,17 @@ def test_openapi_document_is_valid_and_covers_every_route(app, openapi):
 def test_territory_and_benchmark_answers_match_their_schemas(client, openapi):
     check_schema(openapi, "Territory", client.get("/api/v1/territories/region:76").get_json())
     check_schema(openapi, "Territory", client.get("/api/v1/territories/commune:69123").get_json())
-    token = post(client, {"questionnaire": "elu", "territory": "commune:69123",
-                          "answers": {"conf_interlocuteurs": 4}}).get_json()["token"]
+    token = post(
+        client,
+        {
+            "questionnaire": "elu",
+            "territory": "commune:69123",
+            "answers": {"conf_interlocuteurs": 4},
+        },
+    ).get_json()["token"]
     results = client.get(f"/api/v1/results/{token}").get_json()
     check_schema(openapi, "Results", results)
-    assert results["benchmarks"]["confiance"] == {"region": {"n": 0, "suppressed": True},
-                                                  "pays": {"n": 0, "suppressed": True}}
+    assert results["benchmarks"]["confiance"] == {
+        "region": {"n": 0, "suppressed": True},
+        "pays": {"n": 0, "suppressed": True},
+    }
