@@ -51,15 +51,19 @@ def load_reference_command(path: Path | None, force: bool) -> None:
         if path is None:
             counts = load_reference(catalog(), force=force)
         elif path.is_dir():
-            counts = {f"territories ({level})": n
-                      for level, n in load_territories(path, force=force).items()}
+            counts = {
+                f"territories ({level})": n
+                for level, n in load_territories(path, force=force).items()
+            }
         elif path.suffix.lower() == ".csv":
-            counts = {f"indicator values from {path.name}":
-                      load_indicators(catalog(), path, force=force)}
+            counts = {
+                f"indicator values from {path.name}": load_indicators(catalog(), path, force=force)
+            }
             counts = {name: n for name, n in counts.items() if n}
         else:
-            raise click.ClickException(f"{path}: expected a .csv file of indicators or a folder "
-                                       "of territory files")
+            raise click.ClickException(
+                f"{path}: expected a .csv file of indicators or a folder of territory files"
+            )
     except ReferenceFileError as error:
         raise click.ClickException(str(error)) from None
     _report(counts)

@@ -26,7 +26,7 @@ def _fetcher(static_url: str, static_dir: Path):
                 return super().fetch(url, headers)
             if not url.startswith(static_url):
                 raise ValueError(f"not fetched: {url}")
-            path = (static_dir / url[len(static_url):].split("?")[0].split("#")[0]).resolve()
+            path = (static_dir / url[len(static_url) :].split("?")[0].split("#")[0]).resolve()
             if static_dir not in path.parents or not path.is_file():
                 raise ValueError(f"not found: {url}")
             mime_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
@@ -39,6 +39,7 @@ def render_pdf(template: str, context: dict) -> bytes:
     from weasyprint import HTML
 
     html = render_template(template, **context)
-    fetcher = _fetcher(request.url_root.rstrip("/") + "/static/",
-                       Path(current_app.static_folder).resolve())
+    fetcher = _fetcher(
+        request.url_root.rstrip("/") + "/static/", Path(current_app.static_folder).resolve()
+    )
     return HTML(string=html, base_url=request.url_root, url_fetcher=fetcher).write_pdf()

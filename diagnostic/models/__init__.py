@@ -6,7 +6,17 @@ from .responses import Answer, BenchmarkGroup, Response, ResponseScore, ScoreDis
 from .territories import PostalCode, ReferenceImport, Territory
 
 __all__ = [
-    "Answer", "BenchmarkGroup", "Indicator", "IndicatorValue", "JSONValue", "PostalCode",
-    "ReferenceImport", "Response", "ResponseScore", "ScoreDistribution", "SurveyFigure",
-    "Territory", "utcnow",
+    "Answer",
+    "BenchmarkGroup",
+    "Indicator",
+    "IndicatorValue",
+    "JSONValue",
+    "PostalCode",
+    "ReferenceImport",
+    "Response",
+    "ResponseScore",
+    "ScoreDistribution",
+    "SurveyFigure",
+    "Territory",
+    "utcnow",
 ]

@@ -46,7 +46,8 @@ class IndicatorValue(db.Model):
     level: Mapped[str] = mapped_column(String(16))
     code: Mapped[str] = mapped_column(String(16))
     indicator_key: Mapped[str] = mapped_column(
-        ForeignKey("indicator.key", ondelete="CASCADE"), index=True)
+        ForeignKey("indicator.key", ondelete="CASCADE"), index=True
+    )
     #: As published: 2019, 2024-T3, « non documentée (~2024) »… Only equal years are compared.
     year: Mapped[str] = mapped_column(String(40))
     value: Mapped[float]

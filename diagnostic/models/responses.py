@@ -48,7 +48,8 @@ class Response(db.Model):
     is_demo: Mapped[bool] = mapped_column(default=False, server_default=false(), index=True)
     #: The earlier response this one redoes (« refaire mon diagnostic »).
     previous_id: Mapped[int | None] = mapped_column(
-        ForeignKey("response.id", ondelete="SET NULL"), index=True)
+        ForeignKey("response.id", ondelete="SET NULL"), index=True
+    )
 
     answers: Mapped[list[Answer]] = relationship(
         back_populates="response", cascade="all, delete-orphan", passive_deletes=True

@@ -157,8 +157,16 @@ def parents(territory: Territory) -> list[Territory]:
         return []
     found = {
         (t.level, t.code): t
-        for t in db.session.scalars(select(Territory).where(or_(
-            *[(Territory.level == level) & (Territory.code == code) for level, code in wanted])))
+        for t in db.session.scalars(
+            select(Territory).where(
+                or_(
+                    *[
+                        (Territory.level == level) & (Territory.code == code)
+                        for level, code in wanted
+                    ]
+                )
+            )
+        )
     }
     return [found[key] for key in wanted if key in found]
 
@@ -313,13 +321,24 @@ def read_territories(directory: Path) -> tuple[list[dict], list[tuple[str, str]]
             postal.append((commune, postal_code))
     regions = [t for t in territories if t["level"] == "region"]
     # The country, and France métropolitaine, the scope of several national figures.
-    for code, name, zones in (("FRM", "France métropolitaine", ("metro",)),
-                              ("FR", "France", ("metro", "drom", "com"))):
-        territories.insert(0, {
-            "level": "pays", "code": code, "name": name, "search_name": normalise(name),
-            "population": sum(r["population"] or 0 for r in regions if r["zone"] in zones),
-            "region_code": None, "departement_code": None, "epci_code": None, "zone": None,
-        })
+    for code, name, zones in (
+        ("FRM", "France métropolitaine", ("metro",)),
+        ("FR", "France", ("metro", "drom", "com")),
+    ):
+        territories.insert(
+            0,
+            {
+                "level": "pays",
+                "code": code,
+                "name": name,
+                "search_name": normalise(name),
+                "population": sum(r["population"] or 0 for r in regions if r["zone"] in zones),
+                "region_code": None,
+                "departement_code": None,
+                "epci_code": None,
+                "zone": None,
+            },
+        )
     return territories, postal
 
 
