@@ -12,8 +12,17 @@ from diagnostic.extensions import db
 from tests.conftest import fresh_database, make_app
 
 TABLES = {
-    "alembic_version", "territory", "postal_code", "reference_import", "response", "answer",
-    "response_score", "score_distribution", "benchmark_group", "indicator", "indicator_value",
+    "alembic_version",
+    "territory",
+    "postal_code",
+    "reference_import",
+    "response",
+    "answer",
+    "response_score",
+    "score_distribution",
+    "benchmark_group",
+    "indicator",
+    "indicator_value",
     "survey_figure",
 }
 
