@@ -164,7 +164,8 @@ def test_results_pdf_has_the_headline_figures(client):
     assert (
         pdf.headers["Content-Disposition"] == 'attachment; filename="autodiagnostic-entreprise.pdf"'
     )
-    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.data)).pages)
+    text = " ".join(" ".join(page.extract_text().split())
+                    for page in PdfReader(io.BytesIO(pdf.data)).pages)
     assert "Votre profil sur les trois impacts" in text
     assert "80 / 100" in text  # confiance: 4 of 5 items at 100
     assert "Transformer le territoire" in text
