@@ -7,12 +7,10 @@ and the column; nothing is written unless the whole file is good.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import math
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,7 +28,7 @@ from ..models import (
     Territory,
     utcnow,
 )
-from .territories import DATA_DIR, ReferenceFileError
+from .files import DATA_DIR, fail, read_rows
 
 REFERENCE_DIR = DATA_DIR / "reference"
 DEFINITIONS_FILE = REFERENCE_DIR / "indicator_definitions.csv"
@@ -48,38 +46,12 @@ STRUCTURE = "structure"
 NATIONAL_SCOPES = ("FR", "FRM")
 
 
-def _read(path: Path, required: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
-    try:
-        stream = path.open(encoding="utf-8-sig", newline="")
-    except OSError as error:
-        raise ReferenceFileError(f"{path}: cannot be read ({error.strerror})") from error
-    with stream:
-        reader = csv.DictReader(stream)
-        header = tuple(reader.fieldnames or ())
-        missing = [column for column in required if column not in header]
-        if missing:
-            raise ReferenceFileError(
-                f"{path}: line 1: missing column(s) {', '.join(missing)} "
-                f"(needed: {', '.join(required)})"
-            )
-        for row in reader:
-            if None in row or any(value is None for value in row.values()):
-                raise ReferenceFileError(
-                    f"{path}: line {reader.line_num}: expected {len(header)} columns"
-                )
-            yield reader.line_num, {key: value.strip() for key, value in row.items()}
-
-
-def _fail(path: Path, line: int, column: str, problem: str) -> ReferenceFileError:
-    return ReferenceFileError(f"{path}: line {line}, column {column}: {problem}")
-
-
 def _flag(path: Path, line: int, column: str, text: str) -> bool:
     if text.lower() in TRUE:
         return True
     if text.lower() in FALSE:
         return False
-    raise _fail(path, line, column, f"{text!r} is not oui/non")
+    raise fail(path, line, column, f"{text!r} is not oui/non")
 
 
 def _number(path: Path, line: int, column: str, text: str) -> float:
@@ -88,7 +60,7 @@ def _number(path: Path, line: int, column: str, text: str) -> float:
     except ValueError:
         value = math.nan
     if not math.isfinite(value):
-        raise _fail(path, line, column, f"{text!r} is not a number")
+        raise fail(path, line, column, f"{text!r} is not a number")
     return value
 
 
@@ -120,14 +92,14 @@ def read_definitions(path: Path, domains: set[str]) -> list[dict]:
     """Indicator definitions: what each measures and how it counts in the fragility index."""
     columns = ("indicator", "domain", "higher_is_fragile", "in_index", "label_fr", "label_en")
     definitions: dict[str, dict] = {}
-    for line, row in _read(path, (*columns, "note_fr", "note_en", "publisher")):
+    for line, row in read_rows(path, (*columns, "note_fr", "note_en", "publisher")):
         key = row["indicator"]
         if not IDENTIFIER.fullmatch(key):
-            raise _fail(path, line, "indicator", f"{key!r} is not an identifier")
+            raise fail(path, line, "indicator", f"{key!r} is not an identifier")
         if key in definitions:
-            raise _fail(path, line, "indicator", f"{key!r} is defined twice")
+            raise fail(path, line, "indicator", f"{key!r} is defined twice")
         if row["domain"] not in domains:
-            raise _fail(
+            raise fail(
                 path,
                 line,
                 "domain",
@@ -135,7 +107,7 @@ def read_definitions(path: Path, domains: set[str]) -> list[dict]:
             )
         for column in ("label_fr", "label_en"):
             if not row[column]:
-                raise _fail(path, line, column, "is empty")
+                raise fail(path, line, column, "is empty")
         definitions[key] = {
             "key": key,
             "domain": row["domain"],
@@ -161,26 +133,26 @@ def read_indicator_values(
     values: list[dict] = []
     new: dict[str, dict] = {}
     seen: set[tuple[str, str, str, str]] = set()
-    for line, row in _read(path, INDICATOR_COLUMNS):
+    for line, row in read_rows(path, INDICATOR_COLUMNS):
         level, code = row["level"], row["code"]
         if level not in ("pays", "region", "departement", "epci", "commune"):
-            raise _fail(
+            raise fail(
                 path, line, "level", f"{level!r} is not pays, region, departement, epci or commune"
             )
         if (level, code) not in territories:
-            raise _fail(path, line, "code", f"no territory {level}:{code}")
+            raise fail(path, line, "code", f"no territory {level}:{code}")
         key = row["indicator"]
         if not IDENTIFIER.fullmatch(key):
-            raise _fail(path, line, "indicator", f"{key!r} is not an identifier")
+            raise fail(path, line, "indicator", f"{key!r} is not an identifier")
         domain = row["domain"]
         if domain not in domains:
-            raise _fail(
+            raise fail(
                 path, line, "domain", f"{domain!r} is not one of the 16 domains or {STRUCTURE}"
             )
         definition = definitions.get(key) or new.get(key)
         if definition is None:
             if not row.get("higher_is_fragile"):
-                raise _fail(
+                raise fail(
                     path,
                     line,
                     "higher_is_fragile",
@@ -201,7 +173,7 @@ def read_indicator_values(
                 "publisher": row.get("publisher") or None,
             }
         if definition["domain"] != domain:
-            raise _fail(
+            raise fail(
                 path,
                 line,
                 "domain",
@@ -212,14 +184,12 @@ def read_indicator_values(
         value = _number(path, line, "value", row["value"])
         for column in ("unit", "year", "source"):
             if not row[column]:
-                raise _fail(
+                raise fail(
                     path, line, column, "is empty: every figure needs its unit, year and source"
                 )
         identity = (level, code, key, row["year"])
         if identity in seen:
-            raise _fail(
-                path, line, "year", f"{key} {row['year']} for {level}:{code} is given twice"
-            )
+            raise fail(path, line, "year", f"{key} {row['year']} for {level}:{code} is given twice")
         seen.add(identity)
         values.append(
             {
@@ -319,16 +289,16 @@ def read_survey_figures(path: Path, links_path: Path, catalog: Catalog) -> list[
     """The Observatoire's figures, each with the question of its actor's questionnaire it
     compares with (checked against the questionnaire definition)."""
     links: dict[tuple[str, str, str, str], dict] = {}
-    for line, row in _read(links_path, LINK_COLUMNS):
+    for line, row in read_rows(links_path, LINK_COLUMNS):
         identity = (row["study"], row["fieldwork"], row["actor"], row["metric"])
         questionnaire = catalog.get(row["actor"])
         if questionnaire is None:
-            raise _fail(links_path, line, "actor", f"no questionnaire for {row['actor']!r}")
+            raise fail(links_path, line, "actor", f"no questionnaire for {row['actor']!r}")
         values = None
         if row["question"]:
             question = questionnaire.question(row["question"])
             if question is None:
-                raise _fail(
+                raise fail(
                     links_path,
                     line,
                     "question",
@@ -345,7 +315,7 @@ def read_survey_figures(path: Path, links_path: Path, catalog: Catalog) -> list[
                     or not values
                     or any(value is not None and value not in accepted for value in values)
                 ):
-                    raise _fail(
+                    raise fail(
                         links_path,
                         line,
                         "values",
@@ -358,19 +328,19 @@ def read_survey_figures(path: Path, links_path: Path, catalog: Catalog) -> list[
         }
     figures = []
     seen = set()
-    for line, row in _read(path, SURVEY_COLUMNS):
+    for line, row in read_rows(path, SURVEY_COLUMNS):
         if row["actor"] not in catalog.vocabulary.actors:
-            raise _fail(path, line, "actor", f"{row['actor']!r} is not an actor type")
+            raise fail(path, line, "actor", f"{row['actor']!r} is not an actor type")
         identity = (row["study"], row["fieldwork"], row["actor"], row["metric"])
         if identity in seen:
-            raise _fail(path, line, "metric", f"{row['metric']!r} is given twice for this study")
+            raise fail(path, line, "metric", f"{row['metric']!r} is given twice for this study")
         seen.add(identity)
         value_pct = _number(path, line, "value_pct", row["value_pct"]) if row["value_pct"] else None
         score_10 = _number(path, line, "score_10", row["score_10"]) if row["score_10"] else None
         if (value_pct is None) == (score_10 is None):
-            raise _fail(path, line, "value_pct", "give either value_pct or score_10")
+            raise fail(path, line, "value_pct", "give either value_pct or score_10")
         if not row["source"]:
-            raise _fail(path, line, "source", "is empty")
+            raise fail(path, line, "source", "is empty")
         figures.append(
             {
                 "study": row["study"],

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import re
 import unicodedata
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,8 +12,8 @@ from sqlalchemy import delete, insert, or_, select
 
 from ..extensions import db
 from ..models import PostalCode, ReferenceImport, Territory, utcnow
+from .files import DATA_DIR, ReferenceFileError, read_rows
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 TERRITORIES_DIR = DATA_DIR / "territories"
 LEVELS = ("pays", "region", "departement", "epci", "commune")
 KEY = re.compile(r"^(?P<level>pays|region|departement|epci|commune):(?P<code>[0-9A-Za-z]{1,12})$")
@@ -35,10 +33,6 @@ FILES = {
         "postal_codes",
     ),
 }
-
-
-class ReferenceFileError(ValueError):
-    """A reference file that cannot be loaded; the message names file, line and column."""
 
 
 # --------------------------------------------------------------------------- search
@@ -188,28 +182,6 @@ def describe(territory: Territory) -> str:
 # --------------------------------------------------------------------------- loading
 
 
-def _rows(path: Path, columns: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
-    try:
-        stream = path.open(encoding="utf-8", newline="")
-    except OSError as error:
-        raise ReferenceFileError(f"{path}: cannot be read ({error.strerror})") from error
-    with stream:
-        reader = csv.DictReader(stream)
-        header = tuple(reader.fieldnames or ())
-        missing = [c for c in columns if c not in header]
-        if missing:
-            raise ReferenceFileError(
-                f"{path}: line 1: missing column(s) {', '.join(missing)} "
-                f"(expected {', '.join(columns)})"
-            )
-        for row in reader:
-            if None in row or any(value is None for value in row.values()):
-                raise ReferenceFileError(
-                    f"{path}: line {reader.line_num}: expected {len(header)} columns"
-                )
-            yield reader.line_num, row
-
-
 def _required(path: Path, line: int, row: dict[str, str], column: str, pattern: str = r".+") -> str:
     value = row[column].strip()
     if not re.fullmatch(pattern, value):
@@ -248,7 +220,7 @@ def read_territories(directory: Path) -> tuple[list[dict], list[tuple[str, str]]
         territories.append(row)
 
     path = directory / "regions.csv"
-    for line, row in _rows(path, FILES["regions.csv"]):
+    for line, row in read_rows(path, FILES["regions.csv"]):
         add(
             path,
             line,
@@ -264,7 +236,7 @@ def read_territories(directory: Path) -> tuple[list[dict], list[tuple[str, str]]
             },
         )
     path = directory / "departements.csv"
-    for line, row in _rows(path, FILES["departements.csv"]):
+    for line, row in read_rows(path, FILES["departements.csv"]):
         add(
             path,
             line,
@@ -280,7 +252,7 @@ def read_territories(directory: Path) -> tuple[list[dict], list[tuple[str, str]]
             },
         )
     path = directory / "epci.csv"
-    for line, row in _rows(path, FILES["epci.csv"]):
+    for line, row in read_rows(path, FILES["epci.csv"]):
         add(
             path,
             line,
@@ -296,7 +268,7 @@ def read_territories(directory: Path) -> tuple[list[dict], list[tuple[str, str]]
             },
         )
     path = directory / "communes.csv"
-    for line, row in _rows(path, FILES["communes.csv"]):
+    for line, row in read_rows(path, FILES["communes.csv"]):
         commune = _required(path, line, row, "code", r"[0-9][0-9AB][0-9]{3}")
         add(
             path,
