@@ -70,26 +70,51 @@ def load_reference_command(path: Path | None, force: bool) -> None:
 
 
 @click.command("seed-demo")
-@click.option("--responses", "count", type=click.IntRange(min=1), default=2000, show_default=True,
-              help="How many synthetic responses to create.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
-@click.option("--top-up", is_flag=True,
-              help="Only add what is missing to have that many demo responses in all.")
+@click.option(
+    "--responses",
+    "count",
+    type=click.IntRange(min=1),
+    default=2000,
+    show_default=True,
+    help="How many synthetic completed responses to add.",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Random seed: the same seed gives the same answers.",
+)
+@click.option(
+    "--batch",
+    type=click.IntRange(min=1),
+    default=20_000,
+    show_default=True,
+    help="Responses written per transaction.",
+)
+@click.option(
+    "--top-up",
+    is_flag=True,
+    help="Only add what is missing to have that many demo responses in all.",
+)
 @with_appcontext
-def seed_demo_command(count: int, seed: int, top_up: bool) -> None:
-    """Create plausible synthetic responses (flagged as demo) so that benchmarks show."""
+def seed_demo_command(count: int, seed: int, batch: int, top_up: bool) -> None:
+    """Add plausible synthetic responses of the four questionnaires, flagged as demo data, so
+    that benchmarks show (remove them with purge-demo)."""
     from .services.demo import demo_count, seed_demo
 
     if top_up:
         existing = demo_count()
-        seed += existing
-        count -= existing
+        seed, count = seed + existing, count - existing
         if count <= 0:
             click.echo(f"{existing} demo responses already: nothing to add.")
             return
-    with click.progressbar(length=count, label="Demo responses") as bar:
-        created = seed_demo(count, seed=seed, progress=bar.update)
-    click.echo(f"Created {created} demo responses.")
+    try:
+        with click.progressbar(length=count, label="Demo responses") as bar:
+            created = seed_demo(count, seed=seed, progress=bar.update, batch=batch)
+    except RuntimeError as error:  # no commune loaded, no questionnaire
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Added {created} demo responses; reference groups recounted.")
 
 
 @click.command("purge-demo")
@@ -98,10 +123,9 @@ def purge_demo_command() -> None:
     """Delete every demo response (and nothing else)."""
     from .services.demo import purge_demo
 
-    click.echo(f"Deleted {purge_demo()} demo responses.")
+    click.echo(f"Removed {purge_demo()} demo responses; reference groups recounted.")
 
 
 def init_app(app: Flask) -> None:
-    for command in (init_db_command, load_reference_command, seed_demo_command,
-                    purge_demo_command):
+    for command in (init_db_command, load_reference_command, seed_demo_command, purge_demo_command):
         app.cli.add_command(command)

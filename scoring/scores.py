@@ -62,6 +62,16 @@ class AxisScore:
         }
 
 
+def _weighted_sum(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Row sums of `values × weights`, item after item: the same additions in the same order for
+    one response or a million (a matrix product's order depends on the number of rows, which
+    would change the last bit of a score)."""
+    total = np.zeros(values.shape[0])
+    for column, weight in enumerate(weights):
+        total += values[:, column] * weight
+    return total
+
+
 def axis_scores(
     item_scores: np.ndarray,
     applicable: np.ndarray,
@@ -93,13 +103,16 @@ def axis_scores(
     for axis in axes:
         on_axis = item_axes == axis
         w = weights[on_axis]
-        applicable_weight = applicable[:, on_axis] @ w
-        answered_weight = answered[:, on_axis] @ w
-        weighted_sum = np.where(answered[:, on_axis], item_scores[:, on_axis], 0.0) @ w
+        applicable_weight = _weighted_sum(applicable[:, on_axis], w)
+        answered_weight = _weighted_sum(answered[:, on_axis], w)
+        weighted_sum = _weighted_sum(np.where(answered[:, on_axis], item_scores[:, on_axis], 0.0),
+                                     w)
         with np.errstate(invalid="ignore", divide="ignore"):
             coverage = np.where(applicable_weight > 0, answered_weight / applicable_weight, 0.0)
             dont_know_share = np.where(
-                applicable_weight > 0, (dont_know[:, on_axis] @ w) / applicable_weight, 0.0
+                applicable_weight > 0,
+                _weighted_sum(dont_know[:, on_axis], w) / applicable_weight,
+                0.0
             )
             # Rounding can push a mean of 100s a hair above 100: keep it on the scale.
             mean = np.clip(weighted_sum / answered_weight, 0.0, 100.0)

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, insert, literal, select
+from sqlalchemy import delete, func, insert, literal, select, union_all
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -75,64 +75,65 @@ def record_completion(response: Response) -> None:
 
 
 def rebuild_distributions() -> None:
-    """Recount every group from the completed responses (after a bulk load or a purge)."""
+    """Recount every group from the completed responses (after a bulk load or a purge).
+
+    The regional groups are counted from the responses; the national ones are the sum of the
+    regional ones plus the responses without a region (one scan of the responses, not two).
+    """
     db.session.execute(delete(ScoreDistribution))
     db.session.execute(delete(BenchmarkGroup))
     completed = (Response.status == "completed", Response.actor.is_not(None))
-    # Each group by region, then the whole country under the region code "".
-    for by_region in (True, False):
-        region = Response.region_code if by_region else literal(NATIONAL).label("region")
-        where = [*completed, Response.region_code.is_not(None)] if by_region else list(completed)
-        grouping = [Response.questionnaire_id, Response.actor] + (
-            [Response.region_code] if by_region else []
-        )
-        keys = [Response.questionnaire_id, Response.actor, region]
-        groups = db.session.execute(
-            select(
-                *keys,
-                func.count(),
-                func.min(Response.completed_at),
-                func.max(Response.completed_at),
-            )
-            .where(*where)
-            .group_by(*grouping)
-        ).all()
-        if groups:
-            db.session.execute(
-                insert(BenchmarkGroup),
-                [
-                    {
-                        "questionnaire_id": q,
-                        "actor": a,
-                        "region_code": r,
-                        "responses": n,
-                        "first_at": first,
-                        "last_at": last,
-                    }
-                    for q, a, r, n, first, last in groups
-                ],
-            )
-        counts = db.session.execute(
-            select(*keys, ResponseScore.axis, ResponseScore.score_key, func.count())
-            .join(ResponseScore, ResponseScore.response_id == Response.id)
-            .where(*where, ResponseScore.score_key.is_not(None))
-            .group_by(*grouping, ResponseScore.axis, ResponseScore.score_key)
-        ).all()
-        if counts:
-            db.session.execute(
-                insert(ScoreDistribution),
-                [
-                    {
-                        "questionnaire_id": q,
-                        "actor": a,
-                        "region_code": r,
-                        "axis": axis,
-                        "score_key": key,
-                        "count": n,
-                    }
-                    for q, a, r, axis, key, n in counts
-                ],
-            )
+    group = [Response.questionnaire_id, Response.actor]
+    scored = [ResponseScore.axis, ResponseScore.score_key]
+
+    def counts(where):
+        return (select(*group, Response.region_code, *scored, func.count().label("n"))
+                .join(ResponseScore, ResponseScore.response_id == Response.id)
+                .where(*completed, ResponseScore.score_key.is_not(None), *where)
+                .group_by(*group, Response.region_code, *scored))
+
+    def groups(where):
+        return (select(*group, Response.region_code, func.count().label("n"),
+                       func.min(Response.completed_at).label("first_at"),
+                       func.max(Response.completed_at).label("last_at"))
+                .where(*completed, *where).group_by(*group, Response.region_code))
+
+    regional = [Response.region_code.is_not(None)]
+    db.session.execute(insert(ScoreDistribution).from_select(
+        ["questionnaire_id", "actor", "region_code", "axis", "score_key", "count"],
+        counts(regional)))
+    db.session.execute(insert(BenchmarkGroup).from_select(
+        ["questionnaire_id", "actor", "region_code", "responses", "first_at", "last_at"],
+        groups(regional)))
+
+    distribution = ScoreDistribution
+    parts = union_all(
+        select(distribution.questionnaire_id, distribution.actor, distribution.axis,
+               distribution.score_key, distribution.count.label("n"))
+        .where(distribution.region_code != NATIONAL),
+        select(*group, *scored, func.count().label("n"))
+        .join(ResponseScore, ResponseScore.response_id == Response.id)
+        .where(*completed, ResponseScore.score_key.is_not(None), Response.region_code.is_(None))
+        .group_by(*group, *scored),
+    ).subquery()
+    db.session.execute(insert(ScoreDistribution).from_select(
+        ["questionnaire_id", "actor", "region_code", "axis", "score_key", "count"],
+        select(parts.c.questionnaire_id, parts.c.actor, literal(NATIONAL), parts.c.axis,
+               parts.c.score_key, func.sum(parts.c.n))
+        .group_by(parts.c.questionnaire_id, parts.c.actor, parts.c.axis, parts.c.score_key)))
+    sizes = union_all(
+        select(BenchmarkGroup.questionnaire_id, BenchmarkGroup.actor,
+               BenchmarkGroup.responses.label("n"), BenchmarkGroup.first_at,
+               BenchmarkGroup.last_at).where(BenchmarkGroup.region_code != NATIONAL),
+        select(*group, func.count().label("n"), func.min(Response.completed_at),
+               func.max(Response.completed_at))
+        .where(*completed, Response.region_code.is_(None)).group_by(*group),
+    ).subquery()
+    db.session.execute(insert(BenchmarkGroup).from_select(
+        ["questionnaire_id", "actor", "region_code", "responses", "first_at", "last_at"],
+        select(sizes.c.questionnaire_id, sizes.c.actor, literal(NATIONAL), func.sum(sizes.c.n),
+               func.min(sizes.c.first_at), func.max(sizes.c.last_at))
+        .group_by(sizes.c.questionnaire_id, sizes.c.actor)))
     db.session.commit()
 
 

@@ -19,13 +19,15 @@ Everything is drawn from one seed, so the same seed (and batch size) gives the s
   `show_if` does not hold gets no answer; a text question is never answered.
 
 Scores are computed with `scoring.axis_scores` over a whole batch, with each questionnaire's items,
-applicability, weights and reversal — what `score_axes` gives a real response.
+applicability, weights and reversal — what `score_axes` gives a real response (to the last bit once
+`axis_scores` sums in an order independent of the number of responses).
 
 Rows are written in batches, never as ORM objects: on SQLite, responses and scores by DBAPI
 executemany and answers expanded by SQLite itself from one JSON object per response (`json_each`,
-~2× faster than executemany of the rows); on PostgreSQL by COPY. Another database falls back to
-SQLAlchemy Core `insert()` executemany (slower: its per-row processing caps it at ~60,000 answer
-rows per second). Stored values are the same in every case (the JSON text SQLAlchemy would write).
+~2× faster than executemany of the rows; ~5,000 responses/s on 2 cores); on PostgreSQL by COPY
+(~1,500 responses/s: the server checks the foreign key of each answer row). Another database falls
+back to SQLAlchemy Core `insert()` executemany (~1,000 responses/s: per-row processing).
+Stored values are the same in every case (the JSON text SQLAlchemy's JSON type writes).
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, select, true, update
 
 from questionnaires import Question, Questionnaire
 from scoring import AXES, axis_scores
@@ -71,14 +73,35 @@ RATING_MEAN_BOUNDS = (1.5, 9.0)
 RATING_SD = 2.0
 #: What each actor type sees more (or less) than others, in rating points.
 ACTOR_RATING_OFFSETS = {
-    "citoyen": {"niveau_de_vie": 1.0, "securite": 0.6, "sante": 0.6, "environnement": 0.4,
-                "developpement_economique": -0.3},
-    "entreprise": {"emploi": 1.0, "developpement_economique": 0.8, "mobilite": 0.5,
-                   "numerique": 0.3, "culture": -0.4, "diversite": -0.3},
-    "association": {"pauvrete": 1.0, "isolement": 0.9, "logement": 0.6, "diversite": 0.5,
-                    "developpement_economique": -0.4},
-    "elu": {"mobilite": 0.9, "sante": 0.8, "vieillissement": 0.6, "transition_energetique": 0.4,
-            "securite": -0.3},
+    "citoyen": {
+        "niveau_de_vie": 1.0,
+        "securite": 0.6,
+        "sante": 0.6,
+        "environnement": 0.4,
+        "developpement_economique": -0.3,
+    },
+    "entreprise": {
+        "emploi": 1.0,
+        "developpement_economique": 0.8,
+        "mobilite": 0.5,
+        "numerique": 0.3,
+        "culture": -0.4,
+        "diversite": -0.3,
+    },
+    "association": {
+        "pauvrete": 1.0,
+        "isolement": 0.9,
+        "logement": 0.6,
+        "diversite": 0.5,
+        "developpement_economique": -0.4,
+    },
+    "elu": {
+        "mobilite": 0.9,
+        "sante": 0.8,
+        "vieillissement": 0.6,
+        "transition_energetique": 0.4,
+        "securite": -0.3,
+    },
 }
 
 #: Latent impact score (0–100) by actor type and axis, its spread between respondents, the spread
@@ -116,8 +139,12 @@ def rating_mean(index: float | None, actor: str, domain: str) -> float:
 
 
 def demo_count() -> int:
-    return db.session.scalar(select(func.count()).select_from(Response)
-                             .where(Response.is_demo.is_(True))) or 0
+    return (
+        db.session.scalar(
+            select(func.count()).select_from(Response).where(Response.is_demo == true())
+        )
+        or 0
+    )
 
 
 def purge_demo() -> int:
@@ -125,17 +152,22 @@ def purge_demo() -> int:
 
     Real responses, territories and reference data stay. Returns the number of responses removed.
     """
-    demo_ids = select(Response.id).where(Response.is_demo.is_(True))
+    demo_ids = select(Response.id).where(Response.is_demo == true())
     bulk = {"synchronize_session": False}
-    db.session.execute(delete(Answer).where(Answer.response_id.in_(demo_ids)),
-                       execution_options=bulk)
-    db.session.execute(delete(ResponseScore).where(ResponseScore.response_id.in_(demo_ids)),
-                       execution_options=bulk)
+    db.session.execute(
+        delete(Answer).where(Answer.response_id.in_(demo_ids)), execution_options=bulk
+    )
+    db.session.execute(
+        delete(ResponseScore).where(ResponseScore.response_id.in_(demo_ids)), execution_options=bulk
+    )
     # A real response never redoes a demo one, but ON DELETE SET NULL is not left to chance.
-    db.session.execute(update(Response).where(Response.previous_id.in_(demo_ids))
-                       .values(previous_id=None), execution_options=bulk)
-    removed = db.session.execute(delete(Response).where(Response.is_demo.is_(True)),
-                                 execution_options=bulk).rowcount
+    db.session.execute(
+        update(Response).where(Response.previous_id.in_(demo_ids)).values(previous_id=None),
+        execution_options=bulk,
+    )
+    removed = db.session.execute(
+        delete(Response).where(Response.is_demo == true()), execution_options=bulk
+    ).rowcount
     db.session.commit()
     db.session.expire_all()
     rebuild_distributions()
@@ -266,20 +298,37 @@ class _Drawer:
             questionnaire = catalog_.get(actor)
             if questionnaire is None or questionnaire.kind != "full":
                 raise RuntimeError(f"no full questionnaire {actor!r} to draw demo responses of")
-            domain_questions = [q for q in questionnaire.questions
-                                if q.type == "scale" and q.domain and not q.axis]
-            ratings = np.array([[rating_mean(fragility[region].get(q.domain), actor, q.domain)
-                                 for q in domain_questions] for region in self.region_codes])
+            domain_questions = [
+                q for q in questionnaire.questions if q.type == "scale" and q.domain and not q.axis
+            ]
+            ratings = np.array(
+                [
+                    [
+                        rating_mean(fragility[region].get(q.domain), actor, q.domain)
+                        for q in domain_questions
+                    ]
+                    for region in self.region_codes
+                ]
+            )
             latent = np.array([LATENT_MEANS[actor][axis] for axis in AXES]) + region_offsets
-            choice_weights = {q.id: rng.dirichlet(np.full(len(q.options), 2.0))
-                              for q in questionnaire.questions if q.type == "choice"}
+            choice_weights = {
+                q.id: rng.dirichlet(np.full(len(q.options), 2.0))
+                for q in questionnaire.questions
+                if q.type == "choice"
+            }
             items = [q for q in questionnaire.questions if q.axis is not None]
-            self.plans.append(_Plan(
-                questionnaire=questionnaire, actor=actor,
-                rating_means=ratings.reshape(len(self.region_codes), len(domain_questions)),
-                latent_means=latent, choice_weights=choice_weights, items=items,
-                weights=np.array([q.weight for q in items], dtype=float),
-                item_axes=[q.axis for q in items]))
+            self.plans.append(
+                _Plan(
+                    questionnaire=questionnaire,
+                    actor=actor,
+                    rating_means=ratings.reshape(len(self.region_codes), len(domain_questions)),
+                    latent_means=latent,
+                    choice_weights=choice_weights,
+                    items=items,
+                    weights=np.array([q.weight for q in items], dtype=float),
+                    item_axes=[q.axis for q in items],
+                )
+            )
             self.codes[actor] = {q.id: _Codes(q, self.communes) for q in questionnaire.questions}
 
     # ----------------------------------------------------------------------- set-up
@@ -287,7 +336,9 @@ class _Drawer:
     def _load_communes(self) -> _Communes:
         rows = db.session.execute(
             select(Territory.code, Territory.region_code, Territory.population)
-            .where(Territory.level == "commune").order_by(Territory.code)).all()
+            .where(Territory.level == "commune")
+            .order_by(Territory.code)
+        ).all()
         if not rows:
             raise RuntimeError("no commune is loaded: run `flask --app diagnostic init-db` first")
         self.region_codes = sorted({region for _c, region, _p in rows if region})
@@ -303,18 +354,31 @@ class _Drawer:
             keys=np.array([f"commune:{code}" for code, _r, _p in rows], dtype=object),
             regions=regions,
             region_codes=np.array([region for _c, region, _p in rows], dtype=object),
-            weights=population / population.sum())
+            weights=population / population.sum(),
+        )
 
     def _fragility(self, domains: list[str]) -> dict[str | None, dict[str, float]]:
-        territories = {t.code: t for t in db.session.scalars(select(Territory).where(
-            Territory.level == "region", Territory.code.in_([c for c in self.region_codes if c])))}
+        territories = {
+            t.code: t
+            for t in db.session.scalars(
+                select(Territory).where(
+                    Territory.level == "region",
+                    Territory.code.in_([c for c in self.region_codes if c]),
+                )
+            )
+        }
         result: dict[str | None, dict[str, float]] = {}
         for code in self.region_codes:
             territory = territories.get(code)
-            result[code] = {} if territory is None else {
-                domain: item.index
-                for domain, item in territory_fragility(territory, domains).items()
-                if item.index is not None}
+            result[code] = (
+                {}
+                if territory is None
+                else {
+                    domain: item.index
+                    for domain, item in territory_fragility(territory, domains).items()
+                    if item.index is not None
+                }
+            )
         return result
 
     # ----------------------------------------------------------------------- batches
@@ -348,8 +412,11 @@ class _Drawer:
         midnight = self.now.replace(hour=0, minute=0, second=0)
         micro = 1_000_000
         day0 = int(midnight.timestamp()) * micro
-        completed = day0 - days_ago.astype(np.int64) * 86_400 * micro \
+        completed = (
+            day0
+            - days_ago.astype(np.int64) * 86_400 * micro
             + (seconds_of_day * micro).astype(np.int64)
+        )
         completed = np.minimum(completed, int(self.now.timestamp() - 60) * micro)
         minutes = np.exp(rng.normal(np.log(12.0), 0.45, size))
         resumed = rng.random(size) < 0.08
@@ -365,16 +432,23 @@ class _Drawer:
         draw = rng.random(m)
         partners = draw < PARTNERSHIP_YES[plan.actor]
         partnership_dont_know = draw > 1.0 - PARTNERSHIP_DONT_KNOW
-        latent = plan.latent_means[regions] + rng.normal(0.0, LATENT_SD, (m, len(AXES))) \
+        latent = (
+            plan.latent_means[regions]
+            + rng.normal(0.0, LATENT_SD, (m, len(AXES)))
             + np.where(partners, PARTNERSHIP_BONUS, 0.0)[:, None]
-        domain_questions = [q for q in questionnaire.questions
-                            if q.type == "scale" and q.domain and not q.axis]
+        )
+        domain_questions = [
+            q for q in questionnaire.questions if q.type == "scale" and q.domain and not q.axis
+        ]
         ratings = rng.normal(plan.rating_means[regions], RATING_SD)
         rated: dict[str, np.ndarray] = {}  # domain → rating (NaN: « ne sait pas »)
         for column, question in enumerate(domain_questions):
-            points = np.array([float(v.value) for v in question.scale.values])
+            # The value whose score (0–100) is nearest the rating (0–10): on the 0–10 scale,
+            # the rating rounded.
+            points = np.array([v.score for v in question.scale.values]) / 10.0
             chosen = _nearest(ratings[:, column], points)
-            chosen = _with_dont_know(rng, chosen, RATING_DONT_KNOW)
+            if question.offers_dont_know:
+                chosen = _with_dont_know(rng, chosen, RATING_DONT_KNOW)
             codes[question.id] = chosen
             rated[question.domain] = np.where(chosen >= 0, points[np.maximum(chosen, 0)], np.nan)
         for question in questionnaire.questions:
@@ -385,15 +459,20 @@ class _Drawer:
                 codes[question.id] = communes.astype(np.int64)
             elif kind == "text":
                 codes[question.id] = np.full(m, NO_ANSWER)
-            elif question.id == "partenariats" and kind == "choice" and question.option("oui") \
-                    and question.option("non"):
+            elif (
+                question.id == "partenariats"
+                and kind == "choice"
+                and question.option("oui")
+                and question.option("non")
+            ):
                 yes = question.options.index(question.option("oui"))
                 no = question.options.index(question.option("non"))
-                codes[question.id] = np.where(partnership_dont_know, DONT_KNOW,
-                                              np.where(partners, yes, no))
+                dont_know = partnership_dont_know & question.offers_dont_know
+                codes[question.id] = np.where(dont_know, DONT_KNOW, np.where(partners, yes, no))
             elif kind == "choice":
-                chosen = rng.choice(len(question.options), size=m,
-                                    p=plan.choice_weights[question.id])
+                chosen = rng.choice(
+                    len(question.options), size=m, p=plan.choice_weights[question.id]
+                )
                 if question.offers_dont_know:
                     chosen = _with_dont_know(rng, chosen, OTHER_DONT_KNOW)
                 codes[question.id] = chosen
@@ -405,8 +484,9 @@ class _Drawer:
             elif kind == "ranking":
                 codes[question.id] = self._ranking(rng, question, rated, m)
             elif kind == "scale" and question.axis is not None:
-                codes[question.id] = self._agreement(rng, question, latent[:, AXES.index(
-                    question.axis)])
+                codes[question.id] = self._agreement(
+                    rng, question, latent[:, AXES.index(question.axis)]
+                )
             elif kind == "scale":
                 chosen = rng.integers(0, len(question.scale.values), m)
                 if question.offers_dont_know:
@@ -424,8 +504,7 @@ class _Drawer:
             codes[question_id] = np.where(applies, codes[question_id], NO_ANSWER)
         return _Group(plan, positions, codes, self._scores(plan, codes, applicable))
 
-    def _ranking(self, rng, question: Question, rated: dict[str, np.ndarray], m: int
-                 ) -> np.ndarray:
+    def _ranking(self, rng, question: Question, rated: dict[str, np.ndarray], m: int) -> np.ndarray:
         """The highest-rated domains in order (ties at random), else a random order."""
         k = len(question.options)
         limit = min(question.max_choices or k, k)
@@ -464,23 +543,26 @@ class _Drawer:
             if condition is None:
                 applicable[question.id] = np.ones(size, dtype=bool)
                 continue
-            source = np.where(applicable.get(condition.question, False),
-                              codes[condition.question], NO_ANSWER)
+            source = np.where(
+                applicable.get(condition.question, False), codes[condition.question], NO_ANSWER
+            )
             table = tables[condition.question]
             holds = table.table(source, lambda c, t=table, k=condition: k.holds(t.value(c)))
             applicable[question.id] = holds.astype(bool)  # None (no answer) does not hold
         return applicable
 
-    def _scores(self, plan: _Plan, codes: dict[str, np.ndarray],
-                applicable: dict[str, np.ndarray]) -> dict[str, dict[str, np.ndarray]]:
+    def _scores(
+        self, plan: _Plan, codes: dict[str, np.ndarray], applicable: dict[str, np.ndarray]
+    ) -> dict[str, dict[str, np.ndarray]]:
         items = plan.items
         m = next(iter(codes.values())).size
         scores = np.full((m, len(items)), np.nan)
         dont_know = np.zeros((m, len(items)), dtype=bool)
         applies = np.zeros((m, len(items)), dtype=bool)
         for column, question in enumerate(items):
-            values = np.array([100.0 - v.score if question.reversed else v.score
-                               for v in question.scale.values])
+            values = np.array(
+                [100.0 - v.score if question.reversed else v.score for v in question.scale.values]
+            )
             chosen = codes[question.id]
             scores[:, column] = np.where(chosen >= 0, values[np.maximum(chosen, 0)], np.nan)
             dont_know[:, column] = chosen == DONT_KNOW
@@ -502,8 +584,16 @@ class _Group:
 class _Batch:
     """A batch of drawn responses, turned into rows for each way of writing them."""
 
-    def __init__(self, drawer: _Drawer, size: int, communes: np.ndarray, completed: np.ndarray,
-                 created: np.ndarray, language: np.ndarray, groups: list[_Group]) -> None:
+    def __init__(
+        self,
+        drawer: _Drawer,
+        size: int,
+        communes: np.ndarray,
+        completed: np.ndarray,
+        created: np.ndarray,
+        language: np.ndarray,
+        groups: list[_Group],
+    ) -> None:
         self.drawer = drawer
         self.size = size
         self.communes = communes
@@ -524,8 +614,11 @@ class _Batch:
 
     @property
     def answer_count(self) -> int:
-        return sum(int((codes != NO_ANSWER).sum())
-                   for group in self.groups for codes in group.codes.values())
+        return sum(
+            int((codes != NO_ANSWER).sum())
+            for group in self.groups
+            for codes in group.codes.values()
+        )
 
     def response_columns(self, timestamp: Callable[[np.ndarray], list]) -> dict[str, list]:
         """Columns of the response rows (ids excepted), with times formatted by `timestamp`."""
@@ -536,9 +629,10 @@ class _Batch:
         completed = timestamp(self.completed)
         communes = self.drawer.communes
         return {
-            "public_id": [public[32 * i: 32 * i + 32] for i in range(size)],
-            "token_hash": [hashlib.sha256(secret[32 * i: 32 * i + 32]).hexdigest()
-                           for i in range(size)],
+            "public_id": [public[32 * i : 32 * i + 32] for i in range(size)],
+            "token_hash": [
+                hashlib.sha256(secret[32 * i : 32 * i + 32]).hexdigest() for i in range(size)
+            ],
             "questionnaire_id": self.questionnaire.tolist(),
             "questionnaire_version": self.version.tolist(),
             "actor": self.actor.tolist(),
@@ -555,9 +649,20 @@ class _Batch:
 
     def score_columns(self, ids: np.ndarray) -> dict[str, list]:
         """Columns of the score rows, three per response (in response order, axis by axis)."""
-        columns: dict[str, list] = {name: [] for name in (
-            "response_id", "axis", "score", "score_key", "coverage", "dont_know_share",
-            "applicable_items", "answered_items", "dont_know_items")}
+        columns: dict[str, list] = {
+            name: []
+            for name in (
+                "response_id",
+                "axis",
+                "score",
+                "score_key",
+                "coverage",
+                "dont_know_share",
+                "applicable_items",
+                "answered_items",
+                "dont_know_items",
+            )
+        }
         for group in self.groups:
             for axis, values in group.scores.items():
                 score = values["score"]
@@ -584,26 +689,42 @@ class _Batch:
             for question_id, codes in group.codes.items():
                 prefix = json.dumps(question_id) + ":"
                 table = tables[question_id]
-                fragments = table.table(codes, lambda c, t=table, p=prefix:
-                                        p + json.dumps(t.text(c)) + ",")
+                fragments = table.table(
+                    codes, lambda c, t=table, p=prefix: p + json.dumps(t.text(c)) + ","
+                )
                 parts.append(np.where(codes == NO_ANSWER, "", fragments).tolist())
-            for position, row in zip(group.positions.tolist(), zip(*parts), strict=True):
+            for position, row in zip(
+                group.positions.tolist(), zip(*parts, strict=True), strict=True
+            ):
                 objects[position] = "{" + "".join(row)[:-1] + "}"
         return objects
 
     def answer_rows(self, ids: np.ndarray, value: bool = False) -> Iterator[tuple]:
-        """(response id, question id, stored JSON text) — or the value itself with `value`."""
+        """(response id, question id, stored JSON text) — or the value itself with `value` —
+        in response id order, each response's answers in questionnaire order."""
+        response_ids, question_ids, stored = [], [], []
         for group in self.groups:
             tables = self.drawer.codes[group.plan.actor]
             group_ids = ids[group.positions]
             for question_id, codes in group.codes.items():
                 answered = codes != NO_ANSWER
-                if not answered.any():
+                count = int(answered.sum())
+                if not count:
                     continue
                 table = tables[question_id]
-                stored = table.table(codes[answered], table.value if value else table.text)
-                yield from zip(group_ids[answered].tolist(), [question_id] * int(answered.sum()),
-                               stored.tolist(), strict=True)
+                response_ids.append(group_ids[answered])
+                question_ids.append(np.full(count, question_id, dtype=object))
+                stored.append(table.table(codes[answered], table.value if value else table.text))
+        if not response_ids:
+            return iter(())
+        all_ids = np.concatenate(response_ids)
+        order = np.argsort(all_ids, kind="stable")
+        return zip(
+            all_ids[order].tolist(),
+            np.concatenate(question_ids)[order].tolist(),
+            np.concatenate(stored)[order].tolist(),
+            strict=True,
+        )
 
 
 # --------------------------------------------------------------------------- writing
@@ -611,8 +732,10 @@ class _Batch:
 
 def _iso_times(micros: np.ndarray) -> list[str]:
     """'YYYY-MM-DD HH:MM:SS.ffffff' (UTC), how SQLAlchemy stores a datetime in SQLite."""
-    return [text.replace("T", " ") for text in
-            np.datetime_as_string(micros.astype("datetime64[us]"), unit="us").tolist()]
+    return [
+        text.replace("T", " ")
+        for text in np.datetime_as_string(micros.astype("datetime64[us]"), unit="us").tolist()
+    ]
 
 
 def _sqlite_times(micros: np.ndarray) -> list[str]:
@@ -640,11 +763,33 @@ def _check_sqlite_time_format() -> None:
         raise RuntimeError(f"unexpected SQLite datetime format {expected!r}")
 
 
-RESPONSE_COLUMNS = ("public_id", "token_hash", "questionnaire_id", "questionnaire_version", "actor",
-                    "territory", "region_code", "language", "status", "current_section",
-                    "created_at", "updated_at", "completed_at", "is_demo")
-SCORE_COLUMNS = ("response_id", "axis", "score", "score_key", "coverage", "dont_know_share",
-                 "applicable_items", "answered_items", "dont_know_items")
+RESPONSE_COLUMNS = (
+    "public_id",
+    "token_hash",
+    "questionnaire_id",
+    "questionnaire_version",
+    "actor",
+    "territory",
+    "region_code",
+    "language",
+    "status",
+    "current_section",
+    "created_at",
+    "updated_at",
+    "completed_at",
+    "is_demo",
+)
+SCORE_COLUMNS = (
+    "response_id",
+    "axis",
+    "score",
+    "score_key",
+    "coverage",
+    "dont_know_share",
+    "applicable_items",
+    "answered_items",
+    "dont_know_items",
+)
 
 
 def _write_sqlite(batch: _Batch) -> None:
@@ -656,26 +801,34 @@ def _write_sqlite(batch: _Batch) -> None:
         cursor.executemany(
             f"INSERT INTO response ({', '.join(RESPONSE_COLUMNS)}) "
             f"VALUES ({', '.join('?' * len(RESPONSE_COLUMNS))})",
-            zip(*(columns[name] for name in RESPONSE_COLUMNS), strict=True))
+            zip(*(columns[name] for name in RESPONSE_COLUMNS), strict=True),
+        )
         # The write lock is held: the rows got consecutive ids after the largest one.
         last = cursor.execute("SELECT max(id) FROM response").fetchone()[0]
         first = last - batch.size + 1
-        found = dict(cursor.execute("SELECT id, token_hash FROM response WHERE id IN (?, ?)",
-                                    (first, last)).fetchall())
-        if found.get(first) != columns["token_hash"][0] or \
-                found.get(last) != columns["token_hash"][-1]:
+        found = dict(
+            cursor.execute(
+                "SELECT id, token_hash FROM response WHERE id IN (?, ?)", (first, last)
+            ).fetchall()
+        )
+        if (
+            found.get(first) != columns["token_hash"][0]
+            or found.get(last) != columns["token_hash"][-1]
+        ):
             raise RuntimeError("demo responses did not get consecutive ids")
         ids = np.arange(first, last + 1, dtype=np.int64)
         scores = batch.score_columns(ids)
         cursor.executemany(
             f"INSERT INTO response_score ({', '.join(SCORE_COLUMNS)}) "
             f"VALUES ({', '.join('?' * len(SCORE_COLUMNS))})",
-            zip(*(scores[name] for name in SCORE_COLUMNS), strict=True))
+            zip(*(scores[name] for name in SCORE_COLUMNS), strict=True),
+        )
         # SQLite expands each response's object into rows: the value is the JSON text itself.
         cursor.executemany(
             "INSERT INTO answer (response_id, question_id, value) "
             "SELECT ?, key, value FROM json_each(?)",
-            zip(ids.tolist(), batch.answer_objects(), strict=True))
+            zip(ids.tolist(), batch.answer_objects(), strict=True),
+        )
     finally:
         cursor.close()
 
@@ -688,17 +841,32 @@ def _copy(cursor, table: str, columns: tuple[str, ...], rows) -> None:
 
 def _write_postgresql(batch: _Batch) -> None:
     connection = db.session.connection()
-    ids = np.array(connection.exec_driver_sql(
-        "SELECT nextval(pg_get_serial_sequence('response', 'id')) "
-        "FROM generate_series(1, %(n)s)", {"n": batch.size}).scalars().all(), dtype=np.int64)
+    ids = np.array(
+        connection.exec_driver_sql(
+            "SELECT nextval(pg_get_serial_sequence('response', 'id')) "
+            "FROM generate_series(1, %(n)s)",
+            {"n": batch.size},
+        )
+        .scalars()
+        .all(),
+        dtype=np.int64,
+    )
     cursor = connection.connection.driver_connection.cursor()
     try:
         columns = batch.response_columns(_postgresql_times)
-        _copy(cursor, "response", ("id", *RESPONSE_COLUMNS),
-              zip(ids.tolist(), *(columns[name] for name in RESPONSE_COLUMNS), strict=True))
+        _copy(
+            cursor,
+            "response",
+            ("id", *RESPONSE_COLUMNS),
+            zip(ids.tolist(), *(columns[name] for name in RESPONSE_COLUMNS), strict=True),
+        )
         scores = batch.score_columns(ids)
-        _copy(cursor, "response_score", SCORE_COLUMNS,
-              zip(*(scores[name] for name in SCORE_COLUMNS), strict=True))
+        _copy(
+            cursor,
+            "response_score",
+            SCORE_COLUMNS,
+            zip(*(scores[name] for name in SCORE_COLUMNS), strict=True),
+        )
         _copy(cursor, "answer", ("response_id", "question_id", "value"), batch.answer_rows(ids))
     finally:
         cursor.close()
@@ -707,18 +875,33 @@ def _write_postgresql(batch: _Batch) -> None:
 def _write_core(batch: _Batch) -> None:
     """SQLAlchemy Core executemany: any database, but ~5× slower than the native paths."""
     columns = batch.response_columns(_datetimes)
-    rows = [dict(zip(RESPONSE_COLUMNS, values, strict=True))
-            for values in zip(*(columns[name] for name in RESPONSE_COLUMNS), strict=True)]
-    ids = np.array(db.session.execute(
-        insert(Response).returning(Response.id, sort_by_parameter_order=True), rows
-    ).scalars().all(), dtype=np.int64)
+    rows = [
+        dict(zip(RESPONSE_COLUMNS, values, strict=True))
+        for values in zip(*(columns[name] for name in RESPONSE_COLUMNS), strict=True)
+    ]
+    ids = np.array(
+        db.session.execute(
+            insert(Response).returning(Response.id, sort_by_parameter_order=True), rows
+        )
+        .scalars()
+        .all(),
+        dtype=np.int64,
+    )
     scores = batch.score_columns(ids)
-    db.session.execute(insert(ResponseScore), [
-        dict(zip(SCORE_COLUMNS, values, strict=True))
-        for values in zip(*(scores[name] for name in SCORE_COLUMNS), strict=True)])
-    db.session.execute(insert(Answer), [
-        {"response_id": response_id, "question_id": question_id, "value": value}
-        for response_id, question_id, value in batch.answer_rows(ids, value=True)])
+    db.session.execute(
+        insert(ResponseScore),
+        [
+            dict(zip(SCORE_COLUMNS, values, strict=True))
+            for values in zip(*(scores[name] for name in SCORE_COLUMNS), strict=True)
+        ],
+    )
+    db.session.execute(
+        insert(Answer),
+        [
+            {"response_id": response_id, "question_id": question_id, "value": value}
+            for response_id, question_id, value in batch.answer_rows(ids, value=True)
+        ],
+    )
 
 
 def _writer() -> Callable[[_Batch], None]:
@@ -731,8 +914,9 @@ def _writer() -> Callable[[_Batch], None]:
     return _write_core
 
 
-def seed_demo(n: int, seed: int = 0, progress: Callable[[int], None] | None = None,
-              batch: int = 20_000) -> int:
+def seed_demo(
+    n: int, seed: int = 0, progress: Callable[[int], None] | None = None, batch: int = 20_000
+) -> int:
     """Create `n` synthetic completed demo responses (see the module's description), then
     recount the reference groups. Each batch is committed on its own; `progress(k)` is called
     after each with the number of responses it added. Returns the number created."""
