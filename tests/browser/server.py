@@ -17,16 +17,23 @@ class QuietHandler(WSGIRequestHandler):
         pass
 
 
+#: Synthetic responses seeded in the live application, so that benchmarks show.
+DEMO_RESPONSES = 1500
+
+
 @contextlib.contextmanager
-def live_app(directory: Path) -> Iterator[str]:
-    """The application on SQLite in `directory`, with every territory loaded; yields its URL."""
+def live_app(directory: Path, demo_responses: int = DEMO_RESPONSES) -> Iterator[str]:
+    """The application on SQLite in `directory`, with every territory loaded and demo
+    responses; yields its URL."""
     from diagnostic.cli import init_db
+    from diagnostic.services.demo import seed_demo
 
     app = make_app(
         f"sqlite:///{directory / 'live.sqlite3'}", directory / "instance", SERVER_NAME=None
     )
     with app.app_context():
         init_db()
+        seed_demo(demo_responses, seed=1)
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -126,15 +126,15 @@ def test_company_self_diagnosis_with_stop_and_resume(live_server, new_page, lang
     # Results: the three impacts, each with a score or « données insuffisantes », and the chart.
     expect(page.get_by_role("heading", level=1)).to_have_text(text["results"])
     for name in text["impacts"]:
-        expect(page.get_by_role("heading", level=2, name=name, exact=True)).to_be_visible()
+        expect(page.get_by_role("heading", level=3, name=name, exact=True)).to_be_visible()
     scores = page.locator(".score-value").all_inner_texts()
     assert len(scores) == 3 and all(re.fullmatch(r"\d{1,3}", score) for score in scores)
-    chart = page.locator("figure.chart img")
+    chart = page.locator("img[src$='profil.svg']")
     expect(chart).to_be_visible()
     page.wait_for_function("img => img.complete", arg=chart.element_handle())
     assert page.evaluate("img => img.naturalWidth", chart.element_handle()) > 200
     assert scores[0] in chart.get_attribute("alt")
-    expect(page.locator("table tbody tr")).to_have_count(3)
+    expect(page.locator("#scores-caption").locator("xpath=..").locator("tbody tr")).to_have_count(3)
     assert_fits_the_screen(page)
 
     token = resume_url.rsplit("/", 1)[1]
