@@ -19,8 +19,8 @@ Everything is drawn from one seed, so the same seed (and batch size) gives the s
   `show_if` does not hold gets no answer; a text question is never answered.
 
 Scores are computed with `scoring.axis_scores` over a whole batch, with each questionnaire's items,
-applicability, weights and reversal — what `score_axes` gives a real response (to the last bit once
-`axis_scores` sums in an order independent of the number of responses).
+applicability, weights and reversal — exactly what `score_axes` gives a real response
+(`axis_scores` sums item by item, whatever the number of responses).
 
 Rows are written in batches, never as ORM objects: on SQLite, responses and scores by DBAPI
 executemany and answers expanded by SQLite itself from one JSON object per response (`json_each`,
