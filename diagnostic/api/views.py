@@ -10,6 +10,7 @@ from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 from questionnaires import Question, Questionnaire, applicable_answers, check_answers
 from scoring import AXES
 
+from ..models import as_utc
 from ..registry import catalog
 from ..services import benchmarks, reference, responses, territories
 from .openapi import openapi_document
@@ -209,7 +210,9 @@ def get_results(token: str):
             "version": response.questionnaire_version,
             "actor": response.actor,
             "territory": response.territory,
-            "completed_at": response.completed_at.isoformat() if response.completed_at else None,
+            "completed_at": as_utc(response.completed_at).isoformat()
+            if response.completed_at
+            else None,
             "scores": _scores_json(scores),
             "benchmarks": {axis: bench.as_dict() for axis, bench in axis_benchmarks.items()},
         }

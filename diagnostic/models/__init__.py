@@ -1,6 +1,6 @@
 """Database models, one module per subject; import them from here."""
 
-from .base import JSONValue, utcnow
+from .base import JSONValue, as_utc, utcnow
 from .reference import Indicator, IndicatorValue, SurveyFigure
 from .responses import Answer, BenchmarkGroup, Response, ResponseScore, ScoreDistribution
 from .territories import PostalCode, ReferenceImport, Territory
@@ -18,5 +18,6 @@ __all__ = [
     "ScoreDistribution",
     "SurveyFigure",
     "Territory",
+    "as_utc",
     "utcnow",
 ]

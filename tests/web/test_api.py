@@ -500,3 +500,9 @@ def test_territory_and_benchmark_answers_match_their_schemas(client, openapi):
         "region": {"n": 0, "suppressed": True},
         "pays": {"n": 0, "suppressed": True},
     }
+
+
+def test_completion_time_is_given_in_utc(client):
+    token = post(client, {"questionnaire": "elu", "territory": "commune:69123"}).get_json()["token"]
+    completed_at = client.get(f"/api/v1/results/{token}").get_json()["completed_at"]
+    assert completed_at.endswith("+00:00")
