@@ -18,7 +18,19 @@ def create_app(config: dict | None = None) -> Flask:
         template_folder=str(PROJECT_DIR / "templates"),
         static_folder=str(PROJECT_DIR / "static"),
     )
-    from . import api, cli, database, errors, i18n, registry, respondent, security, templating
+    from . import (
+        api,
+        auth,
+        campaigns,
+        cli,
+        database,
+        errors,
+        i18n,
+        registry,
+        respondent,
+        security,
+        templating,
+    )
     from . import config as settings
     from .extensions import csrf
 
@@ -31,7 +43,9 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     errors.init_app(app)
     security.init_app(app)
+    auth.init_app(app)
     respondent.init_app(app)
+    campaigns.init_app(app)
     api.init_app(app)
     cli.init_app(app)
     return app

@@ -14,6 +14,7 @@ import numpy as np
 from matplotlib import rc_context
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.patches import Rectangle
 
 from scoring import AXES
 
@@ -220,4 +221,140 @@ def domain_comparison(
         for name in ("shared_priority", "blind_spot", "perceived_only", "not_priority")
     ]
     figure.legend(handles=handles, loc="outside lower center", ncols=2, frameon=False, fontsize=8.5)
+    return _svg(figure)
+
+
+#: One marker per actor type, so that series read without colour.
+ACTOR_MARKERS = {"citoyen": "o", "entreprise": "s", "association": "D", "elu": "^"}
+
+
+def participation_timeline(timeline: Mapping[str, Mapping[str, int]], labels: Mapping[str, str],
+                           title: str) -> bytes:
+    """Cumulative responses per actor type, day by day."""
+    figure = Figure(figsize=(7.2, 3.4), dpi=100, layout="constrained")
+    axes = figure.add_subplot()
+    days = sorted({day for series in timeline.values() for day in series})
+    if days:
+        positions = {day: index for index, day in enumerate(days)}
+        for actor, series in timeline.items():
+            x = [positions[day] for day in sorted(series)]
+            y = np.cumsum([series[day] for day in sorted(series)])
+            axes.step(x, y, where="post", color=ACTOR_COLOURS.get(actor, INK), linewidth=2)
+            axes.plot(x, y, linestyle="none", marker=ACTOR_MARKERS.get(actor, "o"),
+                      color=ACTOR_COLOURS.get(actor, INK), markeredgecolor=INK,
+                      label=labels.get(actor, actor))
+            axes.annotate(str(int(y[-1])), (x[-1], y[-1]), textcoords="offset points",
+                          xytext=(6, 0), va="center", fontsize=9, color=INK)
+        ticks = sorted({0, len(days) - 1, *range(0, len(days), max(1, len(days) // 6))})
+        axes.set_xticks(ticks)
+        axes.set_xticklabels([days[t][5:] for t in ticks], fontsize=8, color=MUTED)
+        axes.legend(frameon=False, fontsize=9, loc="upper left")
+    axes.set_ylim(bottom=0)
+    axes.set_title(title, fontsize=10, color=INK, loc="left")
+    axes.grid(axis="y", color=GRID, linewidth=0.5)
+    axes.tick_params(colors=MUTED, labelsize=8)
+    for side in ("top", "right"):
+        axes.spines[side].set_visible(False)
+    return _svg(figure)
+
+
+@dataclass(frozen=True)
+class HeatCell:
+    #: Mean rating out of 10, None when suppressed or not rated.
+    value: float | None
+    suppressed: bool
+
+
+def perception_heatmap(domains: Sequence[str], columns: Sequence[str],
+                       cells: Sequence[Sequence[HeatCell]], indices: Sequence[float | None],
+                       suppressed_label: str, index_title: str) -> bytes:
+    """Domains × actor types: the mean rating out of 10 in each cell (written in it), suppressed
+    cells hatched; the objective fragility index in a last column."""
+    rows, cols = len(domains), len(columns)
+    figure = Figure(figsize=(1.2 * cols + 4.6, 0.36 * rows + 1.4), dpi=100, layout="constrained")
+    axes = figure.add_subplot()
+    palette = ["#f3f5f8", "#dbe6f3", "#b9cde6", "#8fb0d6", "#5f8dc2", "#1f5fa8", "#17467c"]
+    for row, line in enumerate(cells):
+        for col, cell in enumerate(line):
+            y = rows - 1 - row
+            if cell.suppressed or cell.value is None:
+                axes.add_patch(Rectangle((col, y), 1, 1, facecolor="#ffffff", edgecolor=GRID,
+                                         hatch="///" if cell.suppressed else None,
+                                         linewidth=0.5))
+                axes.text(col + 0.5, y + 0.5, suppressed_label if cell.suppressed else "—",
+                          ha="center", va="center", fontsize=7.5, color=MUTED)
+                continue
+            shade = palette[min(len(palette) - 1, int(cell.value / 10 * len(palette)))]
+            axes.add_patch(Rectangle((col, y), 1, 1, facecolor=shade, edgecolor="#ffffff",
+                                     linewidth=1))
+            dark = palette.index(shade) >= 5
+            axes.text(col + 0.5, y + 0.5, f"{cell.value:.1f}", ha="center", va="center",
+                      fontsize=9, color="#ffffff" if dark else INK,
+                      fontweight="bold" if dark else "normal")
+        index = indices[row]
+        axes.text(cols + 0.6, rows - 1 - row + 0.5,
+                  "—" if index is None else f"{index:.0f}", ha="center", va="center",
+                  fontsize=9, color=INK, fontweight="bold" if index and index >= 110 else "normal")
+    axes.set_xlim(0, cols + 1.2)
+    axes.set_ylim(0, rows)
+    axes.set_xticks([c + 0.5 for c in range(cols)] + [cols + 0.6])
+    axes.set_xticklabels([*columns, index_title], fontsize=8.5, color=INK)
+    axes.xaxis.tick_top()
+    axes.set_yticks([rows - 1 - r + 0.5 for r in range(rows)])
+    axes.set_yticklabels(domains, fontsize=8.5, color=INK)
+    axes.tick_params(length=0)
+    for side in ("top", "right", "bottom", "left"):
+        axes.spines[side].set_visible(False)
+    return _svg(figure)
+
+
+@dataclass(frozen=True)
+class Range:
+    label: str
+    actor: str
+    median: float | None
+    q1: float | None
+    q3: float | None
+    references: tuple[float | None, float | None] = (None, None)
+    suppressed: bool = False
+
+
+def impact_ranges(panels: Mapping[str, Sequence[Range]], titles: Mapping[str, str],
+                  reference_labels: tuple[str, str], suppressed_label: str) -> bytes:
+    """One panel per impact: per actor type, the median (marker) and the middle half (bar) of the
+    scores, with the regional (|) and national (◇) medians of the same actor type."""
+    figure = Figure(figsize=(8.4, 1.0 + 0.5 * max(len(r) for r in panels.values())), dpi=100,
+                    layout="constrained")
+    subplots = figure.subplots(1, len(panels), sharey=True)
+    for panel, (axis, ranges) in zip(np.atleast_1d(subplots), panels.items(), strict=True):
+        for position, item in enumerate(reversed(ranges)):
+            colour = ACTOR_COLOURS.get(item.actor, INK)
+            if item.median is None:
+                panel.text(50, position, suppressed_label if item.suppressed else "—",
+                           ha="center", va="center", fontsize=7.5, color=MUTED)
+                continue
+            panel.hlines(position, item.q1, item.q3, color=colour, linewidth=6, alpha=0.35)
+            panel.plot(item.median, position, marker=AXIS_MARKERS[axis], color=colour,
+                       markeredgecolor=INK, markersize=9, linestyle="none")
+            region, country = item.references
+            if region is not None:
+                panel.plot(region, position, marker="|", color=INK, markersize=14)
+            if country is not None:
+                panel.plot(country, position, marker="D", fillstyle="none", color=INK,
+                           markersize=6)
+        panel.set_xlim(0, 100)
+        panel.set_xticks([0, 25, 50, 75, 100])
+        panel.set_yticks(range(len(ranges)))
+        panel.set_yticklabels([item.label for item in reversed(ranges)], fontsize=9, color=INK)
+        panel.set_title(titles[axis], fontsize=10, color=INK, loc="left")
+        panel.grid(axis="x", color=GRID, linewidth=0.5)
+        panel.tick_params(colors=MUTED, labelsize=8)
+        for side in ("top", "right"):
+            panel.spines[side].set_visible(False)
+    figure.legend(handles=[
+        Line2D([], [], marker="|", color=INK, linestyle="none", markersize=12,
+               label=reference_labels[0]),
+        Line2D([], [], marker="D", fillstyle="none", color=INK, linestyle="none",
+               markersize=6, label=reference_labels[1]),
+    ], loc="outside lower center", ncols=2, frameon=False, fontsize=8.5)
     return _svg(figure)

@@ -126,6 +126,38 @@ def purge_demo_command() -> None:
     click.echo(f"Removed {purge_demo()} demo responses; reference groups recounted.")
 
 
+@click.command("create-user")
+@click.argument("email")
+@click.option("--role", type=click.Choice(["organiser", "admin"]), default="organiser",
+              show_default=True)
+@click.option("--name", default=None, help="The person's or the council's name.")
+@click.option("--generate", is_flag=True,
+              help="Generate a password and print it, instead of asking for one.")
+@with_appcontext
+def create_user_command(email: str, role: str, name: str | None, generate: bool) -> None:
+    """Create an organiser (or administrator) account."""
+    from .services import accounts
+
+    if generate:
+        password = accounts.generate_password()
+    else:
+        password = click.prompt("Password (12 characters at least)", hide_input=True,
+                                confirmation_prompt=True)
+    try:
+        user = accounts.create_user(email, password, role, name)
+    except accounts.AccountError as error:
+        raise click.ClickException({
+            "bad_email": "not a valid email address",
+            "email_taken": "an account already exists with this email address",
+            "password_too_short": f"the password needs at least {accounts.MIN_PASSWORD_LENGTH} "
+                                  "characters",
+        }.get(error.code, error.code)) from None
+    click.echo(f"Created {user.role} account {user.email}.")
+    if generate:
+        click.echo(f"Password: {password}")
+
+
 def init_app(app: Flask) -> None:
-    for command in (init_db_command, load_reference_command, seed_demo_command, purge_demo_command):
+    for command in (init_db_command, load_reference_command, seed_demo_command,
+                    purge_demo_command, create_user_command):
         app.cli.add_command(command)

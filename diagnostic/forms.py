@@ -167,11 +167,14 @@ class TerritoryField(AnswerField):
         language: str,
         find: Callable[[str], list[Match]],
         describe: Callable[[str], Match | None],
+        search_args: dict[str, str] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(question, language, **kwargs)
         self.find = find
         self.describe = describe
+        #: Query arguments of the API search the page's script uses for suggestions.
+        self.search_args = search_args or {}
         self.query = ""
         self.candidates: list[Match] = []
 
@@ -243,13 +246,15 @@ def build_section_form(
     language: str,
     find_territory: Callable[[str], list[Match]],
     describe_territory: Callable[[str], Match | None],
+    territory_search: dict[str, str] | None = None,
 ) -> type[SectionForm]:
     """A form class with one field per question, named `item_<question id>`."""
     attributes: dict[str, Any] = {}
     for question in questions:
         if question.type == "territory":
             attributes[field_name(question.id)] = TerritoryField(
-                question, language, find=find_territory, describe=describe_territory
+                question, language, find=find_territory, describe=describe_territory,
+                search_args=territory_search,
             )
         else:
             attributes[field_name(question.id)] = AnswerField(question, language)

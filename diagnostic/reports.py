@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import base64
+import logging
 import mimetypes
 from pathlib import Path
 
 from flask import current_app, render_template, request
+
+
+# The pages' stylesheet has screen-only rules WeasyPrint reports one by one: only errors matter.
+logging.getLogger("weasyprint").setLevel(logging.ERROR)
 
 
 def data_uri(svg: bytes) -> str:

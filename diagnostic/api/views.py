@@ -13,6 +13,7 @@ from scoring import AXES
 from ..models import as_utc
 from ..registry import catalog
 from ..services import benchmarks, reference, responses, territories
+from ..templating import territory_label
 from .openapi import openapi_document
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -281,20 +282,32 @@ def get_territory(key: str):
 
 @bp.get("/territories")
 def search_territories():
-    """Communes whose name or postal code starts with `q` (at most 20)."""
+    """Territories whose name or postal code starts with `q` (at most 20): communes, or the
+    `levels` asked for (comma-separated), only those inside `within` (a territory key) if given."""
     query = request.args.get("q", "")
     if len(query) > 100:
         raise InvalidRequest("q is too long", {"q": "at most 100 characters"})
+    levels = tuple(request.args.get("levels", "commune").split(","))
+    if not levels or any(level not in territories.LEVELS for level in levels):
+        raise InvalidRequest("Unknown level", {"levels": "a comma-separated list of pays, "
+                                                         "region, departement, epci, commune"})
+    within = None
+    if request.args.get("within"):
+        within = territories.get_territory(request.args["within"])
+        if within is None:
+            raise InvalidRequest("Unknown territory", {"within": "a territory key, such as "
+                                                                 "epci:200046977"})
     return jsonify(
         [
             {
                 "key": match.key,
                 "name": match.name,
+                "label": territory_label(match),
                 "departement": match.departement_code,
                 "departement_name": match.departement_name,
                 "postal_codes": list(match.postal_codes),
                 "population": match.population,
             }
-            for match in territories.search_communes(query)
+            for match in territories.search_territories(query, levels, within=within)
         ]
     )

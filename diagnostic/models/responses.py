@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import DateTime, ForeignKey, Index, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .base import JSONValue, utcnow
+
+if TYPE_CHECKING:
+    from .campaigns import Campaign
 
 
 class Response(db.Model):
@@ -46,11 +50,15 @@ class Response(db.Model):
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     #: Synthetic response created by `seed-demo` (removed by `purge-demo`).
     is_demo: Mapped[bool] = mapped_column(default=False, server_default=false(), index=True)
+    #: The campaign whose public link the response came through, if any.
+    campaign_id: Mapped[int | None] = mapped_column(
+        ForeignKey("campaign.id", ondelete="SET NULL"), index=True)
     #: The earlier response this one redoes (« refaire mon diagnostic »).
     previous_id: Mapped[int | None] = mapped_column(
         ForeignKey("response.id", ondelete="SET NULL"), index=True
     )
 
+    campaign: Mapped[Campaign | None] = relationship()
     answers: Mapped[list[Answer]] = relationship(
         back_populates="response", cascade="all, delete-orphan", passive_deletes=True
     )

@@ -9,16 +9,7 @@ from scoring import AXES
 from .. import charts
 from ..registry import catalog
 from ..services.results import ResultsView
-
-
-def class_labels() -> dict[str, str]:
-    return {
-        "shared_priority": _("Shared priority"),
-        "blind_spot": _("Blind spot"),
-        "perceived_only": _("Perceived without objective signal"),
-        "not_priority": _("Not a priority"),
-        "unknown": _("No comparison"),
-    }
+from ..templating import class_labels
 
 
 def radar(view: ResultsView, language: str) -> bytes:

@@ -23,7 +23,8 @@ from ..forms import build_section_form, field_name
 from ..i18n import current_language
 from ..models import Response as ResponseRecord
 from ..registry import catalog
-from ..services import reference, responses, results, territories
+from ..services import campaigns, reference, responses, results, territories
+from ..templating import class_labels
 from . import charts as charts_for
 
 bp = Blueprint("respondent", __name__)
@@ -50,9 +51,23 @@ def _load(token: str) -> tuple[ResponseRecord, Questionnaire]:
     return response, questionnaire
 
 
-def _describe_territory(key: str) -> territories.Match | None:
-    territory = territories.get_territory(key)
-    return territories.as_match(territory) if territory is not None else None
+def _territory_lookups(response: ResponseRecord):
+    """How the territory question finds and checks a commune: anywhere, or inside the territory
+    of the campaign the response came through. Returns (find, describe, search args, scope)."""
+    scope = None
+    if response.campaign is not None:
+        scope = territories.get_territory(response.campaign.territory)
+
+    def find(query: str) -> list[territories.Match]:
+        return territories.search_territories(query, ("commune",), within=scope)
+
+    def describe(key: str) -> territories.Match | None:
+        territory = territories.get_territory(key)
+        if territory is None or (scope is not None and not campaigns.within(scope, territory)):
+            return None
+        return territories.as_match(territory)
+
+    return find, describe, ({"within": scope.key} if scope is not None else {}), scope
 
 
 @bp.get("/")
@@ -109,9 +124,12 @@ def section(token: str, number: int):
         if target is None:
             return _finish(token, response, questionnaire, stored)
         return redirect(url_for(".section", token=token, number=target + 1))
-    form_class = build_section_form(
-        questions, current_language(), territories.search_communes, _describe_territory
-    )
+    if response.campaign is not None and not response.campaign.is_open:
+        return render_template("campaigns/closed.html", campaign=response.campaign,
+                               territory=territories.get_territory(response.campaign.territory)
+                               ), 410
+    find, describe, search_args, scope = _territory_lookups(response)
+    form_class = build_section_form(questions, current_language(), find, describe, search_args)
     form = form_class(data={field_name(key): value for key, value in stored.items()})
     status = 200
     if request.method == "POST":
@@ -136,6 +154,7 @@ def section(token: str, number: int):
         status=status,
         resume_url=url_for(".resume", token=token, _external=True),
         has_previous=next_section_index(questionnaire, stored, index, -1) is not None,
+        campaign_scope=scope,
     ), status
 
 
@@ -227,7 +246,7 @@ def _results_context(token: str) -> dict:
         "min_group_size": current_app.config["MIN_GROUP_SIZE"],
         "results_url": url_for(".results_page", token=token, _external=True),
         "indicators": reference.indicator_labels(),
-        "class_labels": charts_for.class_labels(),
+        "class_labels": class_labels(),
         "chart_src": {
             "radar": url_for(".profile_chart", token=token),
             "domains": url_for(".domains_chart", token=token),

@@ -45,7 +45,8 @@ def find_response(token: str) -> Response | None:
     return db.session.scalar(select(Response).where(Response.token_hash == hash_token(token)))
 
 
-def _new_response(questionnaire: Questionnaire, language: str) -> tuple[Response, str]:
+def _new_response(questionnaire: Questionnaire, language: str,
+                  campaign_id: int | None = None) -> tuple[Response, str]:
     token = secrets.token_urlsafe(TOKEN_BYTES)
     response = Response(
         public_id=secrets.token_hex(16),
@@ -54,14 +55,21 @@ def _new_response(questionnaire: Questionnaire, language: str) -> tuple[Response
         questionnaire_version=questionnaire.version,
         actor=questionnaire.actor_of({}),
         language=language,
+        campaign_id=campaign_id,
     )
     db.session.add(response)
     return response, token
 
 
-def start_response(questionnaire: Questionnaire, language: str) -> tuple[Response, str]:
-    """Create an empty response; return it with its private token (shown once, never stored)."""
-    response, token = _new_response(questionnaire, language)
+def start_response(questionnaire: Questionnaire, language: str, campaign_id: int | None = None,
+                   territory: Territory | None = None) -> tuple[Response, str]:
+    """Create a response (through a campaign's link, with its commune already answered when the
+    campaign is about one); return it with its private token (shown once, never stored)."""
+    response, token = _new_response(questionnaire, language, campaign_id)
+    question = questionnaire.territory_question
+    if territory is not None and question is not None:
+        response.answers.append(Answer(question_id=question.id, value=territory.key))
+        _apply_profile(response, questionnaire, {question.id: territory.key}, territory)
     db.session.commit()
     return response, token
 
@@ -142,6 +150,10 @@ def complete_response(response: Response, questionnaire: Questionnaire) -> dict[
     response.actor = questionnaire.actor_of(kept)
     db.session.flush()
     benchmarks.record_completion(response)
+    if response.campaign_id is not None:
+        from . import campaigns
+
+        campaigns.record_completion(response, questionnaire)
     db.session.commit()
     return scores
 

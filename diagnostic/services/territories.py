@@ -8,7 +8,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import delete, insert, or_, select
+from sqlalchemy import and_, delete, insert, or_, select
 
 from ..extensions import db
 from ..models import PostalCode, ReferenceImport, Territory, utcnow
@@ -67,16 +67,44 @@ def search_communes(query: str, limit: int = 20) -> list[Match]:
 
     Name matches that start with the query come first; within each group, larger communes first.
     """
+    return search_territories(query, ("commune",), limit=limit)
+
+
+def _inside(scope: Territory):
+    """Conditions on a commune row for it to lie in `scope`."""
+    column = {"commune": Territory.code, "epci": Territory.epci_code,
+              "departement": Territory.departement_code, "region": Territory.region_code}
+    return column[scope.level] == scope.code
+
+
+def search_territories(query: str, levels: tuple[str, ...], within: Territory | None = None,
+                       limit: int = 20) -> list[Match]:
+    """Territories of `levels` found by name (start of a word) or, for communes, postal code
+    (and, for departments, their code); only those inside `within` when given. Best first:
+    names that start with the query, then the most populated."""
     query = (query or "").strip()
     if not query:
         return []
-    communes = select(Territory).where(Territory.level == "commune")
-    if re.fullmatch(r"[0-9]{2,5}", query):
+    conditions = [Territory.level.in_(levels)]
+    if within is not None:
+        parts = [and_(Territory.level == "commune", _inside(within))]
+        if "epci" in levels and within.level != "commune":
+            epcis = select(Territory.epci_code).where(Territory.level == "commune",
+                                                      _inside(within))
+            parts.append(and_(Territory.level == "epci", Territory.code.in_(epcis)))
+        if "departement" in levels and within.level == "region":
+            parts.append(and_(Territory.level == "departement",
+                              Territory.region_code == within.code))
+        conditions.append(or_(*parts))
+    if re.fullmatch(r"[0-9]{2,5}|2[AB]", query, flags=re.IGNORECASE):
         ids = select(PostalCode.territory_id).where(PostalCode.code.startswith(query))
+        by_code = Territory.id.in_(ids)
+        if "departement" in levels:
+            by_code = or_(by_code, and_(Territory.level == "departement",
+                                        Territory.code == query.upper()))
         found = db.session.scalars(
-            communes.where(Territory.id.in_(ids))
-            .order_by(Territory.population.desc().nulls_last(), Territory.name)
-            .limit(limit)
+            select(Territory).where(*conditions, by_code)
+            .order_by(Territory.population.desc().nulls_last(), Territory.name).limit(limit)
         ).all()
     else:
         needle = normalise(query)
@@ -84,7 +112,8 @@ def search_communes(query: str, limit: int = 20) -> list[Match]:
             return []
         starts = Territory.search_name.startswith(needle)
         found = db.session.scalars(
-            communes.where(or_(starts, Territory.search_name.contains(" " + needle)))
+            select(Territory).where(*conditions,
+                                    or_(starts, Territory.search_name.contains(" " + needle)))
             .order_by(starts.desc(), Territory.population.desc().nulls_last(), Territory.name)
             .limit(limit)
         ).all()

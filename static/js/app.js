@@ -104,9 +104,7 @@
         radio.name = name;
         radio.value = match.key;
         var span = document.createElement("span");
-        var detail = match.departement ? " (" + match.departement + (match.departement_name ? " · " + match.departement_name : "") + ")" : "";
-        var codes = match.postal_codes.slice(0, 3).join(", ") + (match.postal_codes.length > 3 ? "…" : "");
-        span.textContent = match.name + detail + (codes ? " — " + codes : "");
+        span.textContent = match.label;
         label.appendChild(radio);
         label.appendChild(document.createTextNode(" "));
         label.appendChild(span);
@@ -121,7 +119,8 @@
       if (query.length < 2 || query === last) { return; }
       timer = setTimeout(function () {
         last = query;
-        fetch(url + "?q=" + encodeURIComponent(query), { headers: { Accept: "application/json" } })
+        var address = url + (url.indexOf("?") === -1 ? "?" : "&") + "q=" + encodeURIComponent(query);
+        fetch(address, { headers: { Accept: "application/json" } })
           .then(function (response) { return response.ok ? response.json() : []; })
           .then(function (matches) { if (input.value.trim() === query) { render(matches); } })
           .catch(function () {});

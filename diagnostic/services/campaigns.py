@@ -1,0 +1,408 @@
+"""Campaigns: creation, access, public links, and their running counts and summaries."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import and_, delete, func, literal, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from questionnaires import Catalog, Questionnaire
+from scoring import AXES
+from scoring.aggregates import (
+    Group,
+    Quartiles,
+    choice_shares,
+    impact_profiles,
+    participation,
+    perceived_fragility,
+    response_metrics,
+)
+from scoring.benchmarks import Histogram, summarise
+from scoring.suppression import Cell
+
+from ..extensions import db
+from ..models import (
+    Answer,
+    Campaign,
+    CampaignLink,
+    CampaignScore,
+    CampaignStat,
+    Response,
+    ScoreDistribution,
+    SurveyFigure,
+    Territory,
+    User,
+    utcnow,
+)
+from . import reference, territories
+
+WHOLE = ""
+#: Levels a campaign can be run at.
+CAMPAIGN_LEVELS = ("commune", "epci", "departement", "region")
+#: The multiple-answer questions shown in the alliance dynamics.
+ALLIANCE_QUESTIONS = ("partenariats", "partenaires", "pratiques", "jouer_collectif",
+                      "travaillent_ensemble", "levier")
+
+
+class CampaignError(ValueError):
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+# --------------------------------------------------------------------------- campaigns
+
+
+def create_campaign(owner: User, title: str, territory: Territory, questionnaires: dict[str, str],
+                    starts_on: date | None = None, ends_on: date | None = None) -> Campaign:
+    """A new open campaign with one public link per actor type (`questionnaires`: actor → id)."""
+    if territory.level not in CAMPAIGN_LEVELS:
+        raise CampaignError("bad_level")
+    if not questionnaires:
+        raise CampaignError("no_actor")
+    if starts_on and ends_on and ends_on < starts_on:
+        raise CampaignError("bad_period")
+    campaign = Campaign(public_id=secrets.token_hex(6), owner_id=owner.id, title=title.strip(),
+                        territory=territory.key, starts_on=starts_on, ends_on=ends_on)
+    for actor, questionnaire_id in questionnaires.items():
+        campaign.links.append(CampaignLink(actor=actor, questionnaire_id=questionnaire_id,
+                                           slug=secrets.token_urlsafe(9)))
+    db.session.add(campaign)
+    db.session.commit()
+    return campaign
+
+
+def campaigns_of(user: User) -> list[Campaign]:
+    """The campaigns a user may see: their own, or all for an administrator."""
+    query = select(Campaign).order_by(Campaign.created_at.desc())
+    if not user.is_admin:
+        query = query.where(Campaign.owner_id == user.id)
+    return list(db.session.scalars(query))
+
+
+def campaign_for(user: User, public_id: str) -> Campaign | None:
+    """The campaign if the user may see it (owner or administrator), else None."""
+    campaign = db.session.scalar(select(Campaign).where(Campaign.public_id == public_id))
+    if campaign is None or not (user.is_admin or campaign.owner_id == user.id):
+        return None
+    return campaign
+
+
+def link_by_slug(slug: str) -> CampaignLink | None:
+    if not slug or len(slug) > 24:
+        return None
+    return db.session.scalar(select(CampaignLink).where(CampaignLink.slug == slug))
+
+
+def set_open(campaign: Campaign, is_open: bool) -> None:
+    campaign.status = "open" if is_open else "closed"
+    campaign.closed_at = None if is_open else utcnow()
+    db.session.commit()
+
+
+def within(scope: Territory, commune: Territory) -> bool:
+    """Whether a commune lies in a campaign's territory."""
+    if commune.level != "commune":
+        return False
+    return {
+        "commune": commune.code,
+        "epci": commune.epci_code,
+        "departement": commune.departement_code,
+        "region": commune.region_code,
+    }.get(scope.level) == scope.code
+
+
+def contains(scope: Territory, place: Territory) -> bool:
+    """Whether a commune, EPCI or department lies in a campaign's territory."""
+    if place.level == "commune":
+        return within(scope, place)
+    if place.level == "departement":
+        return scope.level == "region" and place.region_code == scope.code
+    if place.level == "epci" and scope.level in ("departement", "region"):
+        column = Territory.departement_code if scope.level == "departement" \
+            else Territory.region_code
+        return db.session.scalar(select(func.count()).select_from(Territory).where(
+            Territory.level == "commune", Territory.epci_code == place.code,
+            column == scope.code)) > 0
+    return False
+
+
+def national_figures(campaign: Campaign) -> dict[tuple[str, str, str], SurveyFigure]:
+    """The published national figures that compare with one answer of a campaign's question:
+    (actor, question, value) → figure."""
+    figures = {}
+    actors = [link.actor for link in campaign.links]
+    for figure in db.session.scalars(select(SurveyFigure).where(
+            SurveyFigure.actor.in_(actors), SurveyFigure.question_id.is_not(None),
+            SurveyFigure.value_pct.is_not(None))):
+        values = figure.answer_values or []
+        if len(values) == 1:
+            value = "nsp" if values[0] is None else str(values[0])
+            figures.setdefault((figure.actor, figure.question_id, value), figure)
+    return figures
+
+
+def response_counts(campaign: Campaign) -> dict[str, int]:
+    """Completed responses per actor type (from the running counts)."""
+    rows = db.session.execute(select(CampaignStat.actor, CampaignStat.count).where(
+        CampaignStat.campaign_id == campaign.id, CampaignStat.commune_code == WHOLE,
+        CampaignStat.metric == "n")).all()
+    return dict(rows)
+
+
+# --------------------------------------------------------------------------- running counts
+
+
+def _insert(model):
+    dialect = db.session.get_bind().dialect.name
+    return (postgresql_insert if dialect == "postgresql" else sqlite_insert)(model)
+
+
+def _commune_of(response: Response) -> str:
+    parsed = territories.parse_key(response.territory or "")
+    return parsed[1] if parsed and parsed[0] == "commune" else WHOLE
+
+
+def record_completion(response: Response, questionnaire: Questionnaire) -> None:
+    """Add a just-completed campaign response to its campaign's counts (caller commits)."""
+    if response.campaign_id is None or response.actor is None:
+        return
+    day = (response.completed_at or utcnow()).date()
+    metrics = response_metrics(questionnaire, response.answer_map(), day)
+    communes = {WHOLE, _commune_of(response)}
+    rows = [{"campaign_id": response.campaign_id, "actor": response.actor,
+             "commune_code": commune, "metric": metric, "count": count, "total": total}
+            for commune in communes for metric, (count, total) in metrics.items()]
+    statement = _insert(CampaignStat)
+    db.session.execute(statement.on_conflict_do_update(
+        index_elements=["campaign_id", "actor", "commune_code", "metric"],
+        set_={"count": CampaignStat.count + statement.excluded.count,
+              "total": CampaignStat.total + statement.excluded.total}), rows)
+    scored = [{"campaign_id": response.campaign_id, "actor": response.actor,
+               "commune_code": commune, "axis": score.axis, "score_key": score.score_key,
+               "count": 1}
+              for commune in communes for score in response.scores
+              if score.score_key is not None]
+    if scored:
+        statement = _insert(CampaignScore)
+        db.session.execute(statement.on_conflict_do_update(
+            index_elements=["campaign_id", "actor", "commune_code", "axis", "score_key"],
+            set_={"count": CampaignScore.count + 1}), scored)
+
+
+def rebuild_counts(campaign: Campaign, catalog: Catalog, chunk: int = 5000) -> int:
+    """Recount a campaign from its completed responses (after a bulk load or a purge)."""
+    db.session.execute(delete(CampaignStat).where(CampaignStat.campaign_id == campaign.id))
+    db.session.execute(delete(CampaignScore).where(CampaignScore.campaign_id == campaign.id))
+    ids = list(db.session.scalars(select(Response.id).where(
+        Response.campaign_id == campaign.id, Response.status == "completed")
+        .order_by(Response.id)))
+    for start in range(0, len(ids), chunk):
+        part = ids[start:start + chunk]
+        for response in db.session.scalars(select(Response).where(Response.id.in_(part))):
+            questionnaire = catalog.get(response.questionnaire_id, response.questionnaire_version)
+            if questionnaire is not None:
+                record_completion(response, questionnaire)
+        db.session.commit()
+        db.session.expunge_all()
+    return len(ids)
+
+
+# --------------------------------------------------------------------------- summary
+
+
+@dataclass(frozen=True)
+class Filters:
+    #: An actor type, or None for all.
+    actor: str | None = None
+    #: A sub-territory of the campaign (commune, epci or departement key), or None.
+    territory: Territory | None = None
+
+
+def _scope_condition(model, campaign: Campaign, filters: Filters):
+    """The rows of the counts for the filtered communes (one query per need joins on it)."""
+    conditions = [model.campaign_id == campaign.id]
+    if filters.actor:
+        conditions.append(model.actor == filters.actor)
+    place = filters.territory
+    if place is None:
+        conditions.append(model.commune_code == WHOLE)
+    elif place.level == "commune":
+        conditions.append(model.commune_code == place.code)
+    else:
+        communes = select(Territory.code).where(Territory.level == "commune",
+                                                *_place_condition(place))
+        conditions.append(model.commune_code.in_(communes))
+    return and_(*conditions)
+
+
+def groups_for(campaign: Campaign, filters: Filters) -> dict[str, Group]:
+    """The counts and histograms of each actor type, for the filtered part of the campaign."""
+    stats = db.session.execute(
+        select(CampaignStat.actor, CampaignStat.metric, func.sum(CampaignStat.count),
+               func.sum(CampaignStat.total))
+        .where(_scope_condition(CampaignStat, campaign, filters))
+        .group_by(CampaignStat.actor, CampaignStat.metric)).all()
+    scores = db.session.execute(
+        select(CampaignScore.actor, CampaignScore.axis, CampaignScore.score_key,
+               func.sum(CampaignScore.count))
+        .where(_scope_condition(CampaignScore, campaign, filters))
+        .group_by(CampaignScore.actor, CampaignScore.axis, CampaignScore.score_key)).all()
+    metrics: dict[str, dict[str, tuple[int, float]]] = {}
+    for actor, metric, count, total in stats:
+        metrics.setdefault(actor, {})[metric] = (int(count), float(total or 0.0))
+    pairs: dict[str, dict[str, list[tuple[int, int]]]] = {}
+    for actor, axis, key, count in scores:
+        pairs.setdefault(actor, {}).setdefault(axis, []).append((key, int(count)))
+    actors = [link.actor for link in campaign.links if not filters.actor
+              or link.actor == filters.actor]
+    return {actor: Group(metrics.get(actor, {}),
+                         {axis: Histogram.from_pairs(values)
+                          for axis, values in pairs.get(actor, {}).items()})
+            for actor in actors}
+
+
+@dataclass
+class CampaignSummary:
+    campaign: Campaign
+    territory: Territory
+    filters: Filters
+    min_size: int
+    #: Responses per actor type, and per actor type per day.
+    responses: dict[str, int]
+    timeline: dict[str, dict[str, int]]
+    #: The filtered group is smaller than `min_size`: nothing but participation is shown.
+    too_small: bool
+    domains: list
+    profiles: dict[str, dict[str, Quartiles]]
+    #: Per actor type and axis, the regional and national reference groups.
+    references: dict[str, dict[str, dict[str, object]]]
+    #: question → (per actor type: value → Cell, all together: value → Cell)
+    alliances: dict[str, tuple[dict[str, dict[str, Cell]], dict[str, Cell]]]
+    #: The fragility index of the campaign's territory (or of its department or region).
+    fragility_territory: Territory | None
+    comments: list[str] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return sum(self.responses.values())
+
+
+def _option_values(catalog: Catalog, campaign: Campaign, question_id: str) -> list[str]:
+    values: list[str] = []
+    for link in campaign.links:
+        questionnaire = catalog.get(link.questionnaire_id)
+        question = questionnaire.question(question_id) if questionnaire else None
+        if question is None:
+            continue
+        for value in question.accepted_values():
+            if value not in values:
+                values.append(str(value))
+        if question.offers_dont_know and "nsp" not in values:
+            values.append("nsp")
+    return values
+
+
+def fragility_territory(territory: Territory) -> Territory | None:
+    """Where the objective indices come from: the territory itself for a department or region,
+    else its department (communes and EPCI have no indicators of their own)."""
+    if territory.level in ("departement", "region"):
+        return territory
+    code = territory.departement_code
+    if territory.level == "epci":
+        code = db.session.scalar(select(Territory.departement_code).where(
+            Territory.level == "commune", Territory.epci_code == territory.code).limit(1))
+    if not code:
+        return None
+    return db.session.scalar(select(Territory).where(Territory.level == "departement",
+                                                     Territory.code == code))
+
+
+def _references(campaign: Campaign, territory: Territory, actors: Sequence[str], min_size: int
+                ) -> dict[str, dict[str, dict[str, object]]]:
+    # An EPCI spans communes: its region is that of its department.
+    located = territory if territory.level != "epci" else fragility_territory(territory)
+    region = None
+    if located is not None:
+        region = located.code if located.level == "region" else located.region_code
+    regions = ["", region] if region else [""]
+    rows = db.session.execute(select(
+        ScoreDistribution.actor, ScoreDistribution.region_code, ScoreDistribution.axis,
+        ScoreDistribution.score_key, ScoreDistribution.count).where(
+        ScoreDistribution.questionnaire_id.in_([link.questionnaire_id for link in campaign.links]),
+        ScoreDistribution.actor.in_(list(actors)),
+        ScoreDistribution.region_code.in_(regions))).all()
+    pairs: dict[tuple[str, str, str], list[tuple[int, int]]] = {}
+    for actor, region_code, axis, key, count in rows:
+        pairs.setdefault((actor, region_code, axis), []).append((key, count))
+    empty: list[tuple[int, int]] = []
+    return {
+        actor: {
+            axis: {
+                "region": summarise(Histogram.from_pairs(pairs.get((actor, region, axis), empty)),
+                                    None, min_size) if region else None,
+                "pays": summarise(Histogram.from_pairs(pairs.get((actor, "", axis), empty)),
+                                  None, min_size),
+            }
+            for axis in AXES
+        }
+        for actor in actors
+    }
+
+
+def _comments(campaign: Campaign, filters: Filters, limit: int = 100) -> list[str]:
+    query = (select(Answer.value).join(Response, Response.id == Answer.response_id)
+             .where(Response.campaign_id == campaign.id, Response.status == "completed",
+                    Answer.question_id == "commentaire")
+             .order_by(Response.completed_at.desc()).limit(limit))
+    if filters.actor:
+        query = query.where(Response.actor == filters.actor)
+    if filters.territory is not None:
+        query = query.where(Response.territory.in_(
+            select(literal("commune:") + Territory.code).where(
+                Territory.level == "commune", *_place_condition(filters.territory))))
+    return [value for value in db.session.scalars(query) if isinstance(value, str)]
+
+
+def _place_condition(place: Territory):
+    if place.level == "commune":
+        return [Territory.code == place.code]
+    column = {"epci": Territory.epci_code, "departement": Territory.departement_code,
+              "region": Territory.region_code}[place.level]
+    return [column == place.code]
+
+
+def summary(campaign: Campaign, filters: Filters, catalog: Catalog, min_size: int,
+            with_comments: bool = False) -> CampaignSummary:
+    """Everything the dashboard, the report and the API say about a campaign, protected."""
+    territory = territories.get_territory(campaign.territory)
+    groups = groups_for(campaign, filters)
+    responses, timeline = participation(groups)
+    total = sum(responses.values())
+    domains = list(catalog.vocabulary.domains)
+    source = fragility_territory(filters.territory or territory)
+    indices = {}
+    if source is not None:
+        indices = {domain: result.index for domain, result in
+                   reference.territory_fragility(source, domains).items()}
+    alliances = {}
+    for question in ALLIANCE_QUESTIONS:
+        values = _option_values(catalog, campaign, question)
+        if values:
+            alliances[question] = choice_shares(groups, question, values, min_size)
+    comments = []
+    if with_comments and total >= 2 * min_size:
+        comments = _comments(campaign, filters)
+    return CampaignSummary(
+        campaign=campaign, territory=territory, filters=filters, min_size=min_size,
+        responses=responses, timeline=timeline, too_small=0 < total < min_size,
+        domains=perceived_fragility(groups, domains, indices, min_size),
+        profiles=impact_profiles(groups, AXES, min_size),
+        references=_references(campaign, territory, list(groups), min_size),
+        alliances=alliances, fragility_territory=source, comments=comments,
+    )
