@@ -9,7 +9,6 @@ from pathlib import Path
 
 from flask import current_app, render_template, request
 
-
 # The pages' stylesheet has screen-only rules WeasyPrint reports one by one: only errors matter.
 logging.getLogger("weasyprint").setLevel(logging.ERROR)
 
