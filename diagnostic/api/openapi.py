@@ -515,6 +515,39 @@ def openapi_document() -> dict[str, Any]:
                     },
                 }
             },
+            "/campaigns/{public_id}/summary": {
+                "get": {
+                    "summary": "A campaign's aggregates, as on its dashboard (organisers only)",
+                    "operationId": "getCampaignSummary",
+                    "security": [{"bearer": []}, {"session": []}],
+                    "parameters": [
+                        {
+                            "name": "public_id",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string"},
+                        },
+                        {
+                            "name": "actor",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "string"},
+                            "description": "Only this actor type.",
+                        },
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "Participation, regards croisés, impact profiles, "
+                            "alliances; every figure resting on fewer than min_group_size "
+                            'responses is {"suppressed": true}.',
+                            "content": {"application/json": {"schema": {"type": "object"}}},
+                        },
+                        "400": _error("Unknown actor type"),
+                        "401": _error("Not logged in and no valid API token"),
+                        "404": _error("Unknown campaign, or not one of the organiser's"),
+                    },
+                }
+            },
             "/openapi.json": {
                 "get": {
                     "summary": "This document",
@@ -529,6 +562,14 @@ def openapi_document() -> dict[str, Any]:
             },
         },
         "components": {
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A personal API token, created in the account page.",
+                },
+                "session": {"type": "apiKey", "in": "cookie", "name": "session"},
+            },
             "schemas": {
                 "Text": TEXT,
                 "Error": ERROR,
@@ -545,6 +586,6 @@ def openapi_document() -> dict[str, Any]:
                 "Benchmarks": BENCHMARKS,
                 "FigureSource": FIGURE_SOURCE,
                 "Territory": TERRITORY,
-            }
+            },
         },
     }

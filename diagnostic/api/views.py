@@ -12,7 +12,7 @@ from scoring import AXES
 
 from ..models import as_utc
 from ..registry import catalog
-from ..services import benchmarks, reference, responses, territories
+from ..services import accounts, benchmarks, campaigns, reference, responses, territories
 from ..templating import territory_label
 from .openapi import openapi_document
 
@@ -311,3 +311,36 @@ def search_territories():
             for match in territories.search_territories(query, levels, within=within)
         ]
     )
+
+
+def _api_user():
+    """The organiser of the session, or of a personal API token (Authorization: Bearer …)."""
+    from flask_login import current_user
+
+    header = request.headers.get("Authorization", "")
+    if header:
+        scheme, _space, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            abort(401, description="Send a personal API token as Authorization: Bearer <token>")
+        user = accounts.user_for_api_token(token.strip())
+        if user is None:
+            abort(401, description="Unknown or revoked API token")
+        return user
+    if current_user.is_authenticated:
+        return current_user
+    abort(401, description="Log in, or send a personal API token as Authorization: Bearer "
+                           "<token>")
+
+
+@bp.get("/campaigns/<public_id>/summary")
+def campaign_summary(public_id: str):
+    """The dashboard's aggregates of a campaign, with the same small-group protection."""
+    user = _api_user()
+    campaign = campaigns.campaign_for(user, public_id)
+    if campaign is None:
+        abort(404, description="Unknown campaign")
+    filters = campaigns.Filters(actor=request.args.get("actor") or None)
+    if filters.actor is not None and filters.actor not in {link.actor for link in campaign.links}:
+        raise InvalidRequest("Unknown actor type", {"actor": "an actor type of the campaign"})
+    summary = campaigns.summary(campaign, filters, catalog(), current_app.config["MIN_GROUP_SIZE"])
+    return jsonify(campaigns.summary_json(summary))

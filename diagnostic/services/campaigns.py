@@ -406,3 +406,58 @@ def summary(campaign: Campaign, filters: Filters, catalog: Catalog, min_size: in
         references=_references(campaign, territory, list(groups), min_size),
         alliances=alliances, fragility_territory=source, comments=comments,
     )
+
+
+def summary_json(summary_: CampaignSummary) -> dict:
+    """The summary for the API: protected cells say `{"suppressed": true}` and nothing else."""
+    return {
+        "id": summary_.campaign.public_id,
+        "title": summary_.campaign.title,
+        "territory": summary_.campaign.territory,
+        "status": summary_.campaign.status,
+        "min_group_size": summary_.min_size,
+        "filters": {"actor": summary_.filters.actor,
+                    "territory": summary_.filters.territory.key
+                    if summary_.filters.territory else None},
+        "responses": summary_.responses,
+        "timeline": summary_.timeline,
+        "too_small": summary_.too_small,
+        "fragility_territory": summary_.fragility_territory.key
+        if summary_.fragility_territory else None,
+        "domains": [] if summary_.too_small else [
+            {
+                "domain": row.domain,
+                "index": None if row.index is None else round(row.index, 1),
+                "groups": {
+                    actor: {"mean": cell.mean.as_dict(), "priority": cell.priority.as_dict(3),
+                            "dont_know": cell.dont_know.as_dict(3),
+                            "classification": cell.classification}
+                    for actor, cell in row.groups.items()
+                },
+                "all": {"mean": row.total.mean.as_dict(), "priority": row.total.priority.as_dict(3),
+                        "dont_know": row.total.dont_know.as_dict(3),
+                        "classification": row.total.classification},
+            }
+            for row in summary_.domains
+        ],
+        "impacts": {} if summary_.too_small else {
+            actor: {
+                axis: {
+                    "campaign": profile.as_dict(),
+                    "region": None if summary_.references[actor][axis]["region"] is None
+                    else summary_.references[actor][axis]["region"].as_dict(),
+                    "pays": summary_.references[actor][axis]["pays"].as_dict(),
+                }
+                for axis, profile in profiles.items()
+            }
+            for actor, profiles in summary_.profiles.items()
+        },
+        "alliances": {} if summary_.too_small else {
+            question: {
+                "groups": {actor: {value: cell.as_dict(3) for value, cell in cells.items()}
+                           for actor, cells in per_actor.items()},
+                "all": {value: cell.as_dict(3) for value, cell in totals.items()},
+            }
+            for question, (per_actor, totals) in summary_.alliances.items()
+        },
+    }
