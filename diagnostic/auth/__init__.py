@@ -19,8 +19,9 @@ def init_app(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Log in to reach this page.")
     login_manager.login_message_category = "info"
-    login_manager.user_loader(lambda user_id: db.session.get(User, int(user_id))
-                              if user_id.isdigit() else None)
+    login_manager.user_loader(
+        lambda user_id: db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    )
     app.session_interface = SessionInterface()
     app.register_blueprint(bp)
 

@@ -49,12 +49,13 @@ def login():
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
-        result = accounts.authenticate(form.email.data, form.password.data,
-                                       request.remote_addr or "", current_app.secret_key)
+        result = accounts.authenticate(
+            form.email.data, form.password.data, request.remote_addr or "", current_app.secret_key
+        )
         if result.user is not None:
             login_user(result.user)
-            return redirect(safe_next(request.args.get("next"))
-                            if request.args.get("next") else url_for("campaigns.list_campaigns"))
+            target = safe_next(request.args.get("next"))
+            return redirect(url_for("campaigns.list_campaigns") if target == "/" else target)
         if result.outcome == "throttled":
             flash(_("Too many failed attempts: wait 15 minutes before trying again."), "error")
             status = 429
@@ -86,8 +87,9 @@ def settings():
         action = request.form.get("action")
         if action == "password" and password_form.validate_on_submit():
             try:
-                accounts.change_password(current_user, password_form.current.data,
-                                         password_form.new.data)
+                accounts.change_password(
+                    current_user, password_form.current.data, password_form.new.data
+                )
             except accounts.AccountError as error:
                 password_form.current.errors.append(account_error(error.code))
             else:
@@ -103,8 +105,12 @@ def settings():
         elif action not in ("password", "token", "revoke"):
             abort(400)
     status = 422 if password_form.errors else 200
-    return render_template("auth/settings.html", password_form=password_form,
-                           token_form=token_form, new_token=new_token), status
+    return render_template(
+        "auth/settings.html",
+        password_form=password_form,
+        token_form=token_form,
+        new_token=new_token,
+    ), status
 
 
 @bp.route("/admin/utilisateurs", methods=["GET", "POST"])
@@ -116,15 +122,15 @@ def users():
     if form.validate_on_submit():
         password = accounts.generate_password()
         try:
-            user = accounts.create_user(form.email.data, password, form.role.data,
-                                        form.name.data)
+            user = accounts.create_user(form.email.data, password, form.role.data, form.name.data)
         except accounts.AccountError as error:
             form.email.errors.append(account_error(error.code))
         else:
             created = (user, password)
     status = 422 if form.errors else 200
-    return render_template("auth/users.html", form=form, users=accounts.all_users(),
-                           created=created), status
+    return render_template(
+        "auth/users.html", form=form, users=accounts.all_users(), created=created
+    ), status
 
 
 @bp.post("/admin/utilisateurs/<int:user_id>/<any(activer, desactiver):action>")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, SelectField, StringField
+from wtforms import BooleanField, DateField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from questionnaires import Catalog, Label, Question
@@ -16,12 +16,15 @@ CAMPAIGN_LEVELS = ("commune", "epci", "departement", "region")
 
 #: The territory of a campaign is found like a respondent's commune, at any level.
 TERRITORY_QUESTION = Question(
-    id="territory", type="territory", section="campaign", required=True,
+    id="territory",
+    type="territory",
+    section="campaign",
+    required=True,
     label=Label(fr="Territoire de la campagne", en="Territory of the campaign"),
-    help=Label(fr="Commune, intercommunalité, département ou région : tapez son nom ou un code "
-                  "postal.",
-               en="Municipality, inter-municipality, department or region: type its name or a "
-                  "postcode."),
+    help=Label(
+        fr="Commune, intercommunalité, département ou région : tapez son nom ou un code postal.",
+        en="Municipality, inter-municipality, department or region: type its name or a postcode.",
+    ),
 )
 
 
@@ -50,27 +53,40 @@ class CampaignForm(FlaskForm):
             raise ValidationError(_l("The end date comes before the start date."))
 
     def actor_fields(self) -> list[tuple[BooleanField, SelectField]]:
-        return [(self[f"actor_{actor}"], self[f"questionnaire_{actor}"])
-                for actor in self.actors]
+        return [(self[f"actor_{actor}"], self[f"questionnaire_{actor}"]) for actor in self.actors]
 
     def chosen(self) -> dict[str, str]:
         """actor → questionnaire id, for the actor types ticked."""
-        return {actor: self[f"questionnaire_{actor}"].data for actor in self.actors
-                if self[f"actor_{actor}"].data}
+        return {
+            actor: self[f"questionnaire_{actor}"].data
+            for actor in self.actors
+            if self[f"actor_{actor}"].data
+        }
 
 
 def campaign_form(catalog: Catalog, language: str, formdata=None) -> CampaignForm:
     """The form with a box and a questionnaire choice per actor type, and the territory field."""
-    attributes = {"actors": list(catalog.vocabulary.actors),
-                  "territory": TerritoryField(
-                      TERRITORY_QUESTION, language, find=_find, describe=_describe,
-                      search_args={"levels": ",".join(CAMPAIGN_LEVELS)})}
+    attributes = {
+        "actors": list(catalog.vocabulary.actors),
+        "territory": TerritoryField(
+            TERRITORY_QUESTION,
+            language,
+            find=_find,
+            describe=_describe,
+            search_args={"levels": ",".join(CAMPAIGN_LEVELS)},
+        ),
+    }
     for actor in catalog.vocabulary.actors:
-        choices = [(q.id, q.title.text(language)) for q in catalog.latest("full")
-                   if q.actor == actor]
+        choices = [
+            SelectChoice(q.id, q.title.text(language))
+            for q in catalog.latest("full")
+            if q.actor == actor
+        ]
         attributes[f"actor_{actor}"] = BooleanField(
-            catalog.vocabulary.actor_plurals[actor].text(language), default=True)
+            catalog.vocabulary.actor_plurals[actor].text(language), default=True
+        )
         attributes[f"questionnaire_{actor}"] = SelectField(
-            _l("Questionnaire"), choices=choices, default=choices[0][0] if choices else None)
+            _l("Questionnaire"), choices=choices, default=choices[0].value if choices else None
+        )
     form_class = type("CampaignFormFor", (CampaignForm,), attributes)
     return form_class() if formdata is None else form_class(formdata=formdata)

@@ -56,8 +56,9 @@ def _filters(campaign) -> tuple[campaigns.Filters, list[territories.Match]]:
     key = request.args.get("lieu") or None
     query = (request.args.get("lieu_q") or "").strip()[:100]
     if query:
-        choices = territories.search_territories(query, ("commune", "epci", "departement"),
-                                                 within=scope)
+        choices = territories.search_territories(
+            query, ("commune", "epci", "departement"), within=scope
+        )
         if len(choices) == 1:
             key = choices[0].key
             choices = []
@@ -73,10 +74,12 @@ def _filters(campaign) -> tuple[campaigns.Filters, list[territories.Match]]:
 def list_campaigns():
     """The organiser's campaigns (all of them for an administrator)."""
     items = campaigns.campaigns_of(current_user)
-    return render_template("campaigns/list.html", campaigns=items,
-                           counts={c.id: campaigns.response_counts(c) for c in items},
-                           territories={c.id: territories.get_territory(c.territory)
-                                        for c in items})
+    return render_template(
+        "campaigns/list.html",
+        campaigns=items,
+        counts={c.id: campaigns.response_counts(c) for c in items},
+        territories={c.id: territories.get_territory(c.territory) for c in items},
+    )
 
 
 @bp.route("/campagnes/nouvelle", methods=["GET", "POST"])
@@ -92,9 +95,14 @@ def new_campaign():
                 form.form_errors.append(_("Choose at least one actor type."))
             else:
                 territory = territories.get_territory(form.territory.data)
-                campaign = campaigns.create_campaign(current_user, form.title.data, territory,
-                                                     chosen, form.starts_on.data,
-                                                     form.ends_on.data)
+                campaign = campaigns.create_campaign(
+                    current_user,
+                    form.title.data,
+                    territory,
+                    chosen,
+                    form.starts_on.data,
+                    form.ends_on.data,
+                )
                 flash(_("Campaign created: share its links."), "success")
                 return redirect(url_for(".links", public_id=campaign.public_id))
         status = 400 if form.csrf_token.errors else 422
@@ -107,12 +115,18 @@ def dashboard(public_id: str):
     """The campaign's dashboard: participation, regards croisés, impacts, alliances."""
     campaign = _campaign(public_id)
     filters, choices = _filters(campaign)
-    summary = campaigns.summary(campaign, filters, catalog(),
-                                current_app.config["MIN_GROUP_SIZE"], with_comments=True)
-    return render_template("campaigns/dashboard.html", summary=summary, choices=choices,
-                           vocabulary=catalog().vocabulary, action_form=ActionForm(),
-                           chart_args=_chart_args(filters),
-                           national=campaigns.national_figures(campaign))
+    summary = campaigns.summary(
+        campaign, filters, catalog(), current_app.config["MIN_GROUP_SIZE"], with_comments=True
+    )
+    return render_template(
+        "campaigns/dashboard.html",
+        summary=summary,
+        choices=choices,
+        vocabulary=catalog().vocabulary,
+        action_form=ActionForm(),
+        chart_args=_chart_args(filters),
+        national=campaigns.national_figures(campaign),
+    )
 
 
 def _chart_args(filters: campaigns.Filters) -> dict[str, str]:
@@ -130,10 +144,8 @@ def chart(public_id: str, name: str):
     """A chart of the dashboard, as SVG, for the same filters."""
     campaign = _campaign(public_id)
     filters, _choices = _filters(campaign)
-    summary = campaigns.summary(campaign, filters, catalog(),
-                                current_app.config["MIN_GROUP_SIZE"])
-    return Response(charts_for.render(name, summary, current_language()),
-                    mimetype="image/svg+xml")
+    summary = campaigns.summary(campaign, filters, catalog(), current_app.config["MIN_GROUP_SIZE"])
+    return Response(charts_for.render(name, summary, current_language()), mimetype="image/svg+xml")
 
 
 @bp.get("/campagnes/<public_id>/liens")
@@ -141,10 +153,14 @@ def chart(public_id: str, name: str):
 def links(public_id: str):
     """The public link and QR code of each actor type."""
     campaign = _campaign(public_id)
-    return render_template("campaigns/links.html", campaign=campaign,
-                           territory=territories.get_territory(campaign.territory),
-                           vocabulary=catalog().vocabulary, catalog=catalog(),
-                           action_form=ActionForm())
+    return render_template(
+        "campaigns/links.html",
+        campaign=campaign,
+        territory=territories.get_territory(campaign.territory),
+        vocabulary=catalog().vocabulary,
+        catalog=catalog(),
+        action_form=ActionForm(),
+    )
 
 
 @bp.get("/campagnes/<public_id>/qr/<actor>.<any(svg, png):kind>")
@@ -158,14 +174,27 @@ def qr_code(public_id: str, actor: str, kind: str):
     buffer = io.BytesIO()
     code = segno.make(url_for(".join", slug=link.slug, _external=True), error="m")
     if kind == "svg":
-        code.save(buffer, kind="svg", scale=6, border=2, dark="#1d2433", xmldecl=True,
-                  title=_("QR code of the link for %(actor)s",
-                          actor=catalog().vocabulary.actor_plurals[actor].text(
-                              current_language())))
+        code.save(
+            buffer,
+            kind="svg",
+            scale=6,
+            border=2,
+            dark="#1d2433",
+            xmldecl=True,
+            title=_(
+                "QR code of the link for %(actor)s",
+                actor=catalog().vocabulary.actor_plurals[actor].text(current_language()),
+            ),
+        )
         return Response(buffer.getvalue(), mimetype="image/svg+xml")
     code.save(buffer, kind="png", scale=10, border=2)
-    return Response(buffer.getvalue(), mimetype="image/png", headers={
-        "Content-Disposition": f'attachment; filename="qr-{campaign.public_id}-{actor}.png"'})
+    return Response(
+        buffer.getvalue(),
+        mimetype="image/png",
+        headers={
+            "Content-Disposition": f'attachment; filename="qr-{campaign.public_id}-{actor}.png"'
+        },
+    )
 
 
 @bp.post("/campagnes/<public_id>/<any(ouvrir, fermer):action>")
@@ -176,8 +205,12 @@ def set_status(public_id: str, action: str):
     if not ActionForm().validate_on_submit():
         abort(400)
     campaigns.set_open(campaign, action == "ouvrir")
-    flash(_("The campaign is open to answers.") if campaign.is_open
-          else _("The campaign is closed: its links no longer take answers."), "success")
+    flash(
+        _("The campaign is open to answers.")
+        if campaign.is_open
+        else _("The campaign is closed: its links no longer take answers."),
+        "success",
+    )
     return redirect(url_for(".dashboard", public_id=public_id))
 
 
@@ -189,11 +222,18 @@ def export(public_id: str, kind: str):
     table = exports.campaign_table(campaign, catalog(), current_app.config["MIN_GROUP_SIZE"])
     name = f"campagne-{campaign.public_id}"
     if kind == "csv":
-        return Response(exports.to_csv(table), mimetype="text/csv", headers={
-            "Content-Disposition": f'attachment; filename="{name}.csv"'})
-    return Response(exports.to_xlsx(table), headers={
-        "Content-Type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        "Content-Disposition": f'attachment; filename="{name}.xlsx"'})
+        return Response(
+            exports.to_csv(table),
+            mimetype="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+        )
+    return Response(
+        exports.to_xlsx(table),
+        headers={
+            "Content-Type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "Content-Disposition": f'attachment; filename="{name}.xlsx"',
+        },
+    )
 
 
 @bp.get("/campagnes/<public_id>/rapport.pdf")
@@ -201,20 +241,27 @@ def export(public_id: str, kind: str):
 def report(public_id: str):
     """The campaign report, in the spirit of the Observatoire's regional reports."""
     campaign = _campaign(public_id)
-    summary = campaigns.summary(campaign, campaigns.Filters(), catalog(),
-                                current_app.config["MIN_GROUP_SIZE"])
+    summary = campaigns.summary(
+        campaign, campaigns.Filters(), catalog(), current_app.config["MIN_GROUP_SIZE"]
+    )
     language = current_language()
     context = {
-        "summary": summary, "vocabulary": catalog().vocabulary,
+        "summary": summary,
+        "vocabulary": catalog().vocabulary,
         "national": campaigns.national_figures(campaign),
         "profile": reference.territory_profile(summary.territory),
-        "charts": {name: reports.data_uri(charts_for.render(name, summary, language))
-                   for name in ("participation", "regards", "impacts")},
+        "charts": {
+            name: reports.data_uri(charts_for.render(name, summary, language))
+            for name in ("participation", "regards", "impacts")
+        },
         "now": utcnow(),
     }
     pdf = reports.render_pdf("campaigns/report_pdf.html", context)
-    return Response(pdf, mimetype="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="rapport-{campaign.public_id}.pdf"'})
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="rapport-{campaign.public_id}.pdf"'},
+    )
 
 
 # --------------------------------------------------------------------------- respondents
@@ -229,16 +276,22 @@ def join(slug: str):
     campaign = link.campaign
     territory = territories.get_territory(campaign.territory)
     if not campaign.is_open:
-        return render_template("campaigns/closed.html", campaign=campaign,
-                               territory=territory), 410
+        return render_template("campaigns/closed.html", campaign=campaign, territory=territory), 410
     questionnaire = catalog().get(link.questionnaire_id)
     if questionnaire is None:
         abort(410)
     form = ActionForm()
     if form.validate_on_submit():
         prefilled = territory if territory.level == "commune" else None
-        _response, token = responses.start_response(questionnaire, current_language(),
-                                                    campaign.id, prefilled)
+        _response, token = responses.start_response(
+            questionnaire, current_language(), campaign.id, prefilled
+        )
         return redirect(url_for("respondent.section", token=token, number=1))
-    return render_template("campaigns/join.html", campaign=campaign, territory=territory,
-                           questionnaire=questionnaire, form=form, link=link)
+    return render_template(
+        "campaigns/join.html",
+        campaign=campaign,
+        territory=territory,
+        questionnaire=questionnaire,
+        form=form,
+        link=link,
+    )
