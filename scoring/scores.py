@@ -105,14 +105,15 @@ def axis_scores(
         w = weights[on_axis]
         applicable_weight = _weighted_sum(applicable[:, on_axis], w)
         answered_weight = _weighted_sum(answered[:, on_axis], w)
-        weighted_sum = _weighted_sum(np.where(answered[:, on_axis], item_scores[:, on_axis], 0.0),
-                                     w)
+        weighted_sum = _weighted_sum(
+            np.where(answered[:, on_axis], item_scores[:, on_axis], 0.0), w
+        )
         with np.errstate(invalid="ignore", divide="ignore"):
             coverage = np.where(applicable_weight > 0, answered_weight / applicable_weight, 0.0)
             dont_know_share = np.where(
                 applicable_weight > 0,
                 _weighted_sum(dont_know[:, on_axis], w) / applicable_weight,
-                0.0
+                0.0,
             )
             # Rounding can push a mean of 100s a hair above 100: keep it on the scale.
             mean = np.clip(weighted_sum / answered_weight, 0.0, 100.0)

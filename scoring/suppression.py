@@ -1,10 +1,16 @@
 """Small-group protection: the one rule every page, chart, export and API route applies.
 
 A figure computed from fewer than `min_size` responses is never shown (« moins de 5 réponses »).
-Counts of responses are shown (they tell participation, not answers), so a suppressed figure could
-be recovered from a total and the other figures of its row; `protect_row` therefore also hides a
-second figure (the one resting on the fewest responses), or the total, when only one would be
-hidden.
+Counts of responses are shown (they tell participation, not answers), so a hidden figure must not
+be recoverable from the figures that are shown either:
+
+- a total is shown only when what it adds to the shown parts of its row rests on no response or
+  on at least `min_size`; otherwise it covers the shown parts only
+  (`scoring.aggregates`);
+- sub-territories are made of communes: `protect_partition` says which communes a filtered figure
+  leaves out, so that any difference of filtered figures rests on at least `min_size` responses;
+- a figure is hidden too when what a wider view adds to it (its complement) is too small
+  (`scoring.aggregates.Group.cell`).
 """
 
 from __future__ import annotations
@@ -44,25 +50,21 @@ def protect(n: int, value: float | None, min_size: int) -> Cell:
     return Cell(n=n, value=value)
 
 
-def _hide(cell: Cell) -> Cell:
-    return Cell(n=cell.n, value=None, suppressed=True)
-
-
-def protect_row(parts: Mapping[Hashable, Cell], total: Cell | None = None
-                ) -> tuple[dict[Hashable, Cell], Cell | None]:
-    """Complementary suppression of a row of figures that add up to `total`.
-
-    Cells already passed through `protect`. When exactly one part is suppressed while the total
-    is shown, the shown part resting on the fewest responses is suppressed too; with no such part,
-    the total is.
-    """
-    cells = dict(parts)
-    hidden = [key for key, cell in cells.items() if cell.suppressed]
-    if total is None or total.suppressed or len(hidden) != 1:
-        return cells, total
-    shown = [key for key, cell in cells.items() if not cell.suppressed and cell.n > 0]
-    if shown:
-        smallest = min(shown, key=lambda key: (cells[key].n, str(key)))
-        cells[smallest] = _hide(cells[smallest])
-        return cells, total
-    return cells, _hide(total)
+def protect_partition(
+    counts: Mapping[Hashable, int], min_size: int, unplaced: int = 0
+) -> set[Hashable]:
+    """The parts of a whole (communes of a territory, by their responses) that no filtered figure
+    may show: those under `min_size`, and then, while the hidden parts together (with `unplaced`
+    responses that belong to no part) rest on 1 to `min_size − 1` responses, the shown part with
+    the fewest (ties by key). Whatever is subtracted from what, the shown parts and the whole
+    then never give away fewer than `min_size` responses."""
+    hidden = {key for key, n in counts.items() if 0 < n < min_size}
+    hidden_n = unplaced + sum(counts[key] for key in hidden)
+    shown = sorted(
+        (n, str(key), key) for key, n in counts.items() if n >= min_size and key not in hidden
+    )
+    while 0 < hidden_n < min_size and shown:
+        n, _name, key = shown.pop(0)
+        hidden.add(key)
+        hidden_n += n
+    return hidden

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, DateTime, Float, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Date, DateTime, Float, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -64,6 +64,8 @@ class CampaignStat(db.Model):
     """
 
     __tablename__ = "campaign_stat"
+    #: The responses by commune (metric `n`) are read for every sub-territory filter.
+    __table_args__ = (Index("ix_campaign_stat_metric", "campaign_id", "metric"),)
 
     campaign_id: Mapped[int] = mapped_column(
         ForeignKey("campaign.id", ondelete="CASCADE"), primary_key=True)

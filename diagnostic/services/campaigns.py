@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import and_, delete, func, literal, select
+from sqlalchemy import and_, delete, false, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -21,9 +21,10 @@ from scoring.aggregates import (
     participation,
     perceived_fragility,
     response_metrics,
+    subtract,
 )
 from scoring.benchmarks import Histogram, summarise
-from scoring.suppression import Cell
+from scoring.suppression import Cell, protect_partition
 
 from ..extensions import db
 from ..models import (
@@ -241,17 +242,36 @@ def _scope_condition(model, campaign: Campaign, filters: Filters):
     return and_(*conditions)
 
 
-def groups_for(campaign: Campaign, filters: Filters) -> dict[str, Group]:
-    """The counts and histograms of each actor type, for the filtered part of the campaign."""
+def groups_for(campaign: Campaign, filters: Filters,
+               communes: dict[str, set[str]] | None = None,
+               participation_only: bool = False) -> dict[str, Group]:
+    """The counts and histograms of each actor type, for the filtered part of the campaign.
+
+    `communes`: per actor type, the communes to count (instead of the filter's territory);
+    `participation_only`: the responses per day only."""
+    actors = [link.actor for link in campaign.links if not filters.actor
+              or link.actor == filters.actor]
+
+    def where(model):
+        if communes is None:
+            return _scope_condition(model, campaign, filters)
+        chosen = [and_(model.actor == actor, model.commune_code.in_(sorted(codes)))
+                  for actor, codes in communes.items() if codes and actor in actors]
+        return and_(model.campaign_id == campaign.id, or_(*chosen) if chosen else false())
+
+    condition = where(CampaignStat)
+    if participation_only:
+        condition = and_(condition, or_(CampaignStat.metric == "n",
+                                        CampaignStat.metric.like("day:%")))
     stats = db.session.execute(
         select(CampaignStat.actor, CampaignStat.metric, func.sum(CampaignStat.count),
                func.sum(CampaignStat.total))
-        .where(_scope_condition(CampaignStat, campaign, filters))
+        .where(condition)
         .group_by(CampaignStat.actor, CampaignStat.metric)).all()
-    scores = db.session.execute(
+    scores = [] if participation_only else db.session.execute(
         select(CampaignScore.actor, CampaignScore.axis, CampaignScore.score_key,
                func.sum(CampaignScore.count))
-        .where(_scope_condition(CampaignScore, campaign, filters))
+        .where(where(CampaignScore))
         .group_by(CampaignScore.actor, CampaignScore.axis, CampaignScore.score_key)).all()
     metrics: dict[str, dict[str, tuple[int, float]]] = {}
     for actor, metric, count, total in stats:
@@ -259,12 +279,93 @@ def groups_for(campaign: Campaign, filters: Filters) -> dict[str, Group]:
     pairs: dict[str, dict[str, list[tuple[int, int]]]] = {}
     for actor, axis, key, count in scores:
         pairs.setdefault(actor, {}).setdefault(axis, []).append((key, int(count)))
-    actors = [link.actor for link in campaign.links if not filters.actor
-              or link.actor == filters.actor]
     return {actor: Group(metrics.get(actor, {}),
                          {axis: Histogram.from_pairs(values)
                           for axis, values in pairs.get(actor, {}).items()})
             for actor in actors}
+
+
+@dataclass(frozen=True)
+class Partition:
+    """A campaign's responses by commune, per actor type, and the communes that filtered
+    figures leave out (`scoring.suppression.protect_partition`)."""
+
+    counts: dict[str, dict[str, int]]
+    hidden: dict[str, set[str]]
+
+    def counted(self, actor: str, communes: set[str] | None) -> set[str]:
+        """The communes of `communes` (None: all) whose responses a filtered figure counts."""
+        mine = self.counts.get(actor, {})
+        chosen = mine.keys() if communes is None else communes & mine.keys()
+        return {code for code in chosen if code not in self.hidden.get(actor, set())}
+
+
+def partition(campaign: Campaign, actors: Sequence[str], min_size: int) -> Partition:
+    """One query: the responses of each actor type by commune."""
+    rows = db.session.execute(select(CampaignStat.actor, CampaignStat.commune_code,
+                                     CampaignStat.count).where(
+        CampaignStat.campaign_id == campaign.id, CampaignStat.metric == "n",
+        CampaignStat.actor.in_(list(actors)))).all()
+    whole: dict[str, int] = {}
+    counts: dict[str, dict[str, int]] = {actor: {} for actor in actors}
+    for actor, code, count in rows:
+        if code == WHOLE:
+            whole[actor] = int(count)
+        else:
+            counts[actor][code] = int(count)
+    hidden = {actor: protect_partition(
+        counts[actor], min_size, unplaced=whole.get(actor, 0) - sum(counts[actor].values()))
+        for actor in actors}
+    return Partition(counts, hidden)
+
+
+def _communes_in(place: Territory) -> set[str]:
+    if place.level == "commune":
+        return {place.code}
+    return set(db.session.scalars(select(Territory.code).where(
+        Territory.level == "commune", *_place_condition(place))))
+
+
+def _enclosing(scope: Territory, place: Territory) -> list[Territory]:
+    """The territories a filter can show that hold all of `place` and lie within `scope`
+    (besides `scope` itself)."""
+    keys = []
+    if place.level == "commune":
+        keys = [f"epci:{place.epci_code}" if place.epci_code else None,
+                f"departement:{place.departement_code}"]
+    elif place.level == "epci":
+        departments = set(db.session.scalars(select(Territory.departement_code).distinct().where(
+            Territory.level == "commune", Territory.epci_code == place.code)))
+        if len(departments) == 1:
+            keys = [f"departement:{departments.pop()}"]
+    found = []
+    for key in keys:
+        territory = territories.get_territory(key) if key else None
+        if territory is not None and territory.key != scope.key and contains(scope, territory):
+            found.append(territory)
+    return found
+
+
+def protected_groups(campaign: Campaign, scope: Territory, filters: Filters,
+                     min_size: int) -> dict[str, Group]:
+    """The groups of a sub-territory filter, counted over the communes `partition` lets them
+    show, with what the whole campaign and each enclosing territory add to them (their
+    complements), so that no difference of two views rests on fewer than `min_size` responses."""
+    actors = [link.actor for link in campaign.links if not filters.actor
+              or link.actor == filters.actor]
+    parts = partition(campaign, actors, min_size)
+    place = filters.territory
+    inside = _communes_in(place)
+    groups = groups_for(campaign, filters,
+                        {actor: parts.counted(actor, inside) for actor in actors})
+    wider = [groups_for(campaign, Filters(actor=filters.actor))]
+    for territory in _enclosing(scope, place):
+        codes = _communes_in(territory)
+        wider.append(groups_for(campaign, Filters(actor=filters.actor, territory=territory),
+                                {actor: parts.counted(actor, codes) for actor in actors}))
+    return {actor: Group(group.metrics, group.histograms,
+                         tuple(subtract(view[actor].metrics, group.metrics) for view in wider))
+            for actor, group in groups.items()}
 
 
 @dataclass
@@ -287,6 +388,9 @@ class CampaignSummary:
     #: The fragility index of the campaign's territory (or of its department or region).
     fragility_territory: Territory | None
     comments: list[str] = field(default_factory=list)
+    #: Per actor type, responses of the filtered territory its figures leave out (they come
+    #: from communes with too few responses: see `protected_groups`).
+    left_out: dict[str, int] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
@@ -355,17 +459,14 @@ def _references(campaign: Campaign, territory: Territory, actors: Sequence[str],
     }
 
 
-def _comments(campaign: Campaign, filters: Filters, limit: int = 100) -> list[str]:
+def _comments(campaign: Campaign, actors: Sequence[str], limit: int = 100) -> list[str]:
+    """The latest free-text answers of the given actor types, for the organiser's eyes only."""
+    if not actors:
+        return []
     query = (select(Answer.value).join(Response, Response.id == Answer.response_id)
              .where(Response.campaign_id == campaign.id, Response.status == "completed",
-                    Answer.question_id == "commentaire")
+                    Response.actor.in_(list(actors)), Answer.question_id == "commentaire")
              .order_by(Response.completed_at.desc()).limit(limit))
-    if filters.actor:
-        query = query.where(Response.actor == filters.actor)
-    if filters.territory is not None:
-        query = query.where(Response.territory.in_(
-            select(literal("commune:") + Territory.code).where(
-                Territory.level == "commune", *_place_condition(filters.territory))))
     return [value for value in db.session.scalars(query) if isinstance(value, str)]
 
 
@@ -381,9 +482,14 @@ def summary(campaign: Campaign, filters: Filters, catalog: Catalog, min_size: in
             with_comments: bool = False) -> CampaignSummary:
     """Everything the dashboard, the report and the API say about a campaign, protected."""
     territory = territories.get_territory(campaign.territory)
-    groups = groups_for(campaign, filters)
-    responses, timeline = participation(groups)
+    if filters.territory is None:
+        counted = groups = groups_for(campaign, filters)
+    else:
+        counted = groups_for(campaign, filters, participation_only=True)
+        groups = protected_groups(campaign, territory, filters, min_size)
+    responses, timeline = participation(counted)
     total = sum(responses.values())
+    figures_n = sum(group.n for group in groups.values())
     domains = list(catalog.vocabulary.domains)
     source = fragility_territory(filters.territory or territory)
     indices = {}
@@ -396,16 +502,27 @@ def summary(campaign: Campaign, filters: Filters, catalog: Catalog, min_size: in
         if values:
             alliances[question] = choice_shares(groups, question, values, min_size)
     comments = []
-    if with_comments and total >= 2 * min_size:
-        comments = _comments(campaign, filters)
+    if with_comments and filters.territory is None:
+        # Free text needs twice the minimum, actor type by actor type (no sub-territory: the
+        # difference of two lists would tell whose a comment is).
+        comments = _comments(campaign, [actor for actor, n in responses.items()
+                                        if n >= 2 * min_size])
     return CampaignSummary(
         campaign=campaign, territory=territory, filters=filters, min_size=min_size,
-        responses=responses, timeline=timeline, too_small=0 < total < min_size,
+        responses=responses, timeline=timeline, too_small=total > 0 and figures_n < min_size,
         domains=perceived_fragility(groups, domains, indices, min_size),
         profiles=impact_profiles(groups, AXES, min_size),
         references=_references(campaign, territory, list(groups), min_size),
         alliances=alliances, fragility_territory=source, comments=comments,
+        left_out={actor: responses[actor] - group.n for actor, group in groups.items()
+                  if responses.get(actor, 0) > group.n},
     )
+
+
+def _reference_json(group) -> dict | None:
+    if group is None:
+        return None
+    return {"suppressed": True} if group.suppressed else group.as_dict()
 
 
 def summary_json(summary_: CampaignSummary) -> dict:
@@ -422,6 +539,7 @@ def summary_json(summary_: CampaignSummary) -> dict:
         "responses": summary_.responses,
         "timeline": summary_.timeline,
         "too_small": summary_.too_small,
+        "left_out": summary_.left_out,
         "fragility_territory": summary_.fragility_territory.key
         if summary_.fragility_territory else None,
         "domains": [] if summary_.too_small else [
@@ -444,9 +562,8 @@ def summary_json(summary_: CampaignSummary) -> dict:
             actor: {
                 axis: {
                     "campaign": profile.as_dict(),
-                    "region": None if summary_.references[actor][axis]["region"] is None
-                    else summary_.references[actor][axis]["region"].as_dict(),
-                    "pays": summary_.references[actor][axis]["pays"].as_dict(),
+                    "region": _reference_json(summary_.references[actor][axis]["region"]),
+                    "pays": _reference_json(summary_.references[actor][axis]["pays"]),
                 }
                 for axis, profile in profiles.items()
             }

@@ -1,7 +1,8 @@
 """Exports of a campaign's answers: one row per response, one column per question, with a labels
-sheet and a codebook. Nothing identifies a respondent: no token, no address, no time of day; an
-actor type with fewer than MIN_GROUP_SIZE responses is left out, and a commune with fewer
-responses is given as its department."""
+sheet and a codebook. Nothing identifies a respondent: no token, no address, no day (the month
+only); an actor type with fewer than MIN_GROUP_SIZE responses is left out, its free texts below
+twice that, and a commune with too few responses of an actor type (the communes the dashboard's
+filters leave out) is given as its department."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from questionnaires import Catalog, Question
 
 from ..extensions import db
 from ..models import Answer, Campaign, Response, Territory
+from . import campaigns
 
 DONT_KNOW = "nsp"
 #: A cell starting with one of these is read as a formula by spreadsheets: it gets a quote.
@@ -47,9 +49,10 @@ RESPONSE_COLUMNS = [
     ("acteur", "Type d'acteur", "Actor type"),
     ("questionnaire", "Questionnaire", "Questionnaire"),
     ("version", "Version du questionnaire", "Questionnaire version"),
-    ("date", "Date de la réponse", "Date of the response"),
-    ("territoire", "Commune (ou département quand la commune a moins de réponses que le seuil)",
-     "Municipality (or department when the municipality has fewer responses than the threshold)"),
+    ("mois", "Mois de la réponse (AAAA-MM)", "Month of the response (YYYY-MM)"),
+    ("territoire", "Commune (ou département quand la commune a trop peu de réponses de ce type "
+     "d'acteur)", "Municipality (or department when the municipality has too few responses of "
+     "this actor type)"),
 ]
 
 
@@ -100,7 +103,14 @@ def campaign_table(campaign: Campaign, catalog: Catalog, min_size: int,
         notes.append(f"{actor}: moins de {min_size} réponses, non exportées / fewer than "
                      f"{min_size} responses, not exported")
     kept = [row for row in responses if row.actor not in small]
-    communes = Counter(row.territory for row in kept)
+    # The same communes as the dashboard's filters leave out are given as their department.
+    hidden = campaigns.partition(campaign, sorted(per_actor), min_size).hidden
+    silent = sorted(actor for actor, n in per_actor.items()
+                    if actor not in small and n < 2 * min_size)
+    for actor in silent:
+        notes.append(f"{actor}: moins de {2 * min_size} réponses, textes libres non exportés / "
+                     f"fewer than {2 * min_size} responses, free texts not exported")
+    communes = {row.territory for row in kept}
     departments = dict(db.session.execute(
         select(Territory.code, Territory.departement_code).where(
             Territory.level == "commune",
@@ -114,16 +124,19 @@ def campaign_table(campaign: Campaign, catalog: Catalog, min_size: int,
                 .where(Answer.response_id.in_(ids[start:start + 10_000]))):
             answers.setdefault(response_id, {})[question_id] = value
     questions = _questions(catalog, campaign)
+    free_texts = {question.id for question in questions if question.type == "text"}
     columns = [name for name, _fr, _en in RESPONSE_COLUMNS] + [q.id for q in questions]
     rows, labels = [], []
     for number, row in enumerate(kept, start=1):
         place = row.territory or ""
-        if communes[place] < min_size and place.startswith("commune:"):
-            department = departments.get(place.split(":", 1)[1])
+        if place.startswith("commune:") and place[8:] in hidden.get(row.actor, ()):
+            department = departments.get(place[8:])
             place = f"departement:{department}" if department else ""
         head = [number, row.actor, row.questionnaire_id, row.questionnaire_version,
-                row.completed_at.date().isoformat() if row.completed_at else "", place]
+                row.completed_at.strftime("%Y-%m") if row.completed_at else "", place]
         given = answers.get(row.id, {})
+        if row.actor in silent:
+            given = {key: value for key, value in given.items() if key not in free_texts}
         rows.append([neutralise(v) for v in head] + [
             neutralise(_code(given[q.id])) if q.id in given else "" for q in questions])
         labels.append([neutralise(v) for v in head] + [

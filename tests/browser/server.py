@@ -19,6 +19,8 @@ class QuietHandler(WSGIRequestHandler):
 
 #: Synthetic responses seeded in the live application, so that benchmarks show.
 DEMO_RESPONSES = 1500
+#: The organiser account of the live application.
+ORGANISER = ("organisatrice@example.org", "une phrase de passe bien longue")
 
 
 @contextlib.contextmanager
@@ -26,6 +28,7 @@ def live_app(directory: Path, demo_responses: int = DEMO_RESPONSES) -> Iterator[
     """The application on SQLite in `directory`, with every territory loaded and demo
     responses; yields its URL."""
     from diagnostic.cli import init_db
+    from diagnostic.services.accounts import create_user
     from diagnostic.services.demo import seed_demo
 
     app = make_app(
@@ -34,6 +37,7 @@ def live_app(directory: Path, demo_responses: int = DEMO_RESPONSES) -> Iterator[
     with app.app_context():
         init_db()
         seed_demo(demo_responses, seed=1)
+        create_user(*ORGANISER, role="organiser", name="Organisatrice")
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
