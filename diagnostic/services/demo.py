@@ -22,6 +22,12 @@ Scores are computed with `scoring.axis_scores` over a whole batch, with each que
 applicability, weights and reversal — exactly what `score_axes` gives a real response
 (`axis_scores` sums item by item, whatever the number of responses).
 
+In a campaign (`seed_demo(..., campaign_id=...)`), respondents are of the campaign's actor types
+(shares renormalised), answer its links' questionnaires and live in its territory; the campaign's
+running counts (CampaignStat, CampaignScore) are counted from the batches' arrays with numpy —
+exactly what `campaigns.record_completion` adds response by response — and upserted once at the
+end. `purge_demo` recounts such campaigns from their real responses.
+
 Rows are written in batches, never as ORM objects: on SQLite, responses and scores by DBAPI
 executemany and answers expanded by SQLite itself from one JSON object per response (`json_each`,
 ~2× faster than executemany of the rows; ~5,000 responses/s on 2 cores); on PostgreSQL by COPY
@@ -36,7 +42,7 @@ import hashlib
 import json
 import math
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -45,12 +51,25 @@ from sqlalchemy import delete, func, insert, select, true, update
 
 from questionnaires import Question, Questionnaire
 from scoring import AXES, axis_scores
+from scoring.aggregates import DONT_KNOW as NSP
 
 from ..extensions import db
-from ..models import Answer, Response, ResponseScore, Territory, utcnow
+from ..models import (
+    Answer,
+    Campaign,
+    CampaignScore,
+    CampaignStat,
+    Response,
+    ResponseScore,
+    Territory,
+    utcnow,
+)
 from ..registry import catalog
+from . import campaigns
 from .benchmarks import rebuild_distributions
+from .campaigns import WHOLE
 from .reference import territory_fragility
+from .territories import get_territory
 
 #: Share of each actor type among demo respondents.
 ACTOR_SHARES = {"citoyen": 0.45, "entreprise": 0.25, "association": 0.20, "elu": 0.10}
@@ -150,9 +169,16 @@ def demo_count() -> int:
 def purge_demo() -> int:
     """Delete every demo response with its answers and scores, then recount the reference groups.
 
-    Real responses, territories and reference data stay. Returns the number of responses removed.
+    Real responses, territories and reference data stay; the campaigns that had demo responses
+    are recounted from their real ones (`campaigns.rebuild_counts`). Returns the number of
+    responses removed.
     """
     demo_ids = select(Response.id).where(Response.is_demo == true())
+    campaign_ids = db.session.scalars(
+        select(Response.campaign_id)
+        .where(Response.is_demo == true(), Response.campaign_id.is_not(None))
+        .distinct()
+    ).all()
     bulk = {"synchronize_session": False}
     db.session.execute(
         delete(Answer).where(Answer.response_id.in_(demo_ids)), execution_options=bulk
@@ -170,6 +196,11 @@ def purge_demo() -> int:
     ).rowcount
     db.session.commit()
     db.session.expire_all()
+    for campaign_id in campaign_ids:
+        campaign = db.session.get(Campaign, campaign_id)
+        if campaign is not None:
+            campaigns.rebuild_counts(campaign, catalog())
+            db.session.commit()
     rebuild_distributions()
     return removed or 0
 
@@ -282,22 +313,46 @@ def _with_dont_know(rng, codes: np.ndarray, share: float) -> np.ndarray:
 class _Drawer:
     """Draws batches of demo responses; the set-up (communes, fragility, offsets) is done once."""
 
-    def __init__(self, seed: int, total: int) -> None:
+    def __init__(
+        self,
+        seed: int,
+        total: int,
+        questionnaires: Mapping[str, str] | None = None,
+        within: Territory | None = None,
+        campaign_id: int | None = None,
+    ) -> None:
+        """`questionnaires`: actor type → questionnaire id (default: every actor type of
+        `ACTOR_SHARES`, its questionnaire of the same id); `within`: draw communes of that
+        territory only; `campaign_id`: the campaign the responses are attached to."""
         self.seed = seed
         self.total = total
+        self.campaign_id = campaign_id
         self.now = utcnow().replace(microsecond=0)
         rng = np.random.default_rng([seed, 0])
-        self.communes = self._load_communes()
+        self.communes = self._load_communes(within)
         catalog_ = catalog()
         domains = list(catalog_.vocabulary.domains)
         fragility = self._fragility(domains)
         region_offsets = rng.normal(0.0, REGION_OFFSET_SD, (len(self.region_codes), len(AXES)))
+        if questionnaires is None:
+            questionnaires = {actor: actor for actor in ACTOR_SHARES}
+        unknown = set(questionnaires) - set(ACTOR_SHARES)
+        if unknown:
+            raise RuntimeError(f"no demo respondents of actor type {sorted(unknown)}")
+        actors = [actor for actor in ACTOR_SHARES if actor in questionnaires]
+        if not actors:
+            raise RuntimeError("no actor type to draw demo responses of")
+        self.shares = np.array([ACTOR_SHARES[actor] for actor in actors])
         self.plans: list[_Plan] = []
         self.codes: dict[str, dict[str, _Codes]] = {}
-        for actor in ACTOR_SHARES:
-            questionnaire = catalog_.get(actor)
-            if questionnaire is None or questionnaire.kind != "full":
-                raise RuntimeError(f"no full questionnaire {actor!r} to draw demo responses of")
+        for actor in actors:
+            questionnaire = catalog_.get(questionnaires[actor])
+            kind = (questionnaire.kind, questionnaire.actor) if questionnaire else None
+            if kind != ("full", actor):
+                raise RuntimeError(
+                    f"no full questionnaire {questionnaires[actor]!r} of actor type {actor!r} "
+                    "to draw demo responses of"
+                )
             domain_questions = [
                 q for q in questionnaire.questions if q.type == "scale" and q.domain and not q.axis
             ]
@@ -333,13 +388,26 @@ class _Drawer:
 
     # ----------------------------------------------------------------------- set-up
 
-    def _load_communes(self) -> _Communes:
-        rows = db.session.execute(
+    def _load_communes(self, within: Territory | None = None) -> _Communes:
+        query = (
             select(Territory.code, Territory.region_code, Territory.population)
             .where(Territory.level == "commune")
             .order_by(Territory.code)
-        ).all()
+        )
+        if within is not None:
+            column = {
+                "commune": Territory.code,
+                "epci": Territory.epci_code,
+                "departement": Territory.departement_code,
+                "region": Territory.region_code,
+            }.get(within.level)
+            if column is None:
+                raise RuntimeError(f"cannot draw communes within a {within.level!r}")
+            query = query.where(column == within.code)
+        rows = db.session.execute(query).all()
         if not rows:
+            if within is not None:
+                raise RuntimeError(f"no commune is loaded within {within.key}")
             raise RuntimeError("no commune is loaded: run `flask --app diagnostic init-db` first")
         self.region_codes = sorted({region for _c, region, _p in rows if region})
         index = {code: i for i, code in enumerate(self.region_codes)}
@@ -386,7 +454,7 @@ class _Drawer:
     def batch(self, number: int, start: int, size: int) -> _Batch:
         """Responses `start` to `start + size` (of `total`), drawn with the batch's own stream."""
         rng = np.random.default_rng([self.seed, 1, number])
-        shares = np.array(list(ACTOR_SHARES.values()))
+        shares = self.shares
         actors = rng.choice(len(shares), size=size, p=shares / shares.sum())
         communes = rng.choice(len(self.communes.weights), size=size, p=self.communes.weights)
         completed, created = self._times(rng, start, size)
@@ -570,6 +638,13 @@ class _Drawer:
         return axis_scores(scores, applies, dont_know, plan.weights, plan.item_axes)
 
 
+def _score_keys(score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where a score is missing, and `scoring.benchmarks.score_key` of each, vectorised:
+    floor(score × 10 + 0.5) (0 where missing)."""
+    missing = np.isnan(score)
+    return missing, np.floor(np.where(missing, 0.0, score) * 10 + 0.5).astype(np.int64)
+
+
 @dataclass
 class _Group:
     """The responses of one questionnaire in a batch: their positions in it, answer codes and
@@ -645,6 +720,7 @@ class _Batch:
             "updated_at": completed,
             "completed_at": completed,
             "is_demo": [True] * size,
+            "campaign_id": [self.drawer.campaign_id] * size,
         }
 
     def score_columns(self, ids: np.ndarray) -> dict[str, list]:
@@ -666,9 +742,7 @@ class _Batch:
         for group in self.groups:
             for axis, values in group.scores.items():
                 score = values["score"]
-                missing = np.isnan(score)
-                # scoring.benchmarks.score_key, vectorised: floor(score × 10 + 0.5).
-                keys = np.floor(np.where(missing, 0.0, score) * 10 + 0.5).astype(np.int64)
+                missing, keys = _score_keys(score)
                 columns["response_id"] += ids[group.positions].tolist()
                 columns["axis"] += [axis] * group.positions.size
                 columns["score"] += np.where(missing, None, score).tolist()
@@ -727,6 +801,302 @@ class _Batch:
         )
 
 
+# --------------------------------------------------------------------------- campaign counts
+
+#: A count key is `slot << _METRIC_BITS | metric`, the slot being actor type × (commune or the
+#: whole campaign) and the metric a CampaignStat metric's number, or axis × score key for the
+#: CampaignScore histograms.
+_METRIC_BITS = 24
+_METRIC_MASK = (1 << _METRIC_BITS) - 1
+#: Room for the score keys of one axis (0–1000).
+_SCORE_KEYS = 1 << 11
+_DAY_MICROS = 86_400 * 1_000_000
+
+
+class _Sums:
+    """Counts and totals per int64 key, added piece by piece and summed with numpy once in a
+    while (when the pieces outgrow the sums) and at the end."""
+
+    def __init__(self) -> None:
+        self._keys: list[np.ndarray] = []
+        self._counts: list[np.ndarray] = []
+        self._totals: list[np.ndarray] = []
+        self._pending = 0
+        self._summed = 0
+
+    def add(
+        self, keys: np.ndarray, counts: np.ndarray | None = None, totals: np.ndarray | None = None
+    ) -> None:
+        if not keys.size:
+            return
+        self._keys.append(keys.astype(np.int64, copy=False))
+        self._counts.append(np.ones(keys.size, np.int64) if counts is None else counts)
+        self._totals.append(np.zeros(keys.size) if totals is None else totals)
+        self._pending += keys.size
+        if self._pending > max(4_000_000, self._summed):
+            self.sum()
+
+    def sum(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(keys, counts, totals), keys sorted and distinct."""
+        if not self._keys:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+        if self._pending:
+            unique, inverse = np.unique(np.concatenate(self._keys), return_inverse=True)
+            # Exact: counts stay far below 2**53, and totals are sums of ratings (0–10) in order.
+            counts = np.bincount(inverse, np.concatenate(self._counts), unique.size)
+            totals = np.bincount(inverse, np.concatenate(self._totals), unique.size)
+            self._keys, self._counts = [unique], [np.rint(counts).astype(np.int64)]
+            self._totals = [totals]
+            self._summed, self._pending = unique.size, 0
+        return self._keys[0], self._counts[0], self._totals[0]
+
+
+class _CampaignCounts:
+    """What `campaigns.record_completion` adds to a campaign's running counts for each response
+    of the batches given to `add`, summed over whole batches with numpy instead of response by
+    response: the CampaignStat metrics of `scoring.aggregates.response_metrics` (`n`,
+    `day:<date>`, `q:<question>`, `q:<question>=<value>`, `rating:<domain>` with the sum of the
+    ratings, `rating_nsp:<domain>`) and the CampaignScore histograms, by actor type and commune
+    and for the whole campaign (commune "")."""
+
+    def __init__(self, drawer: _Drawer) -> None:
+        self.drawer = drawer
+        self.actors = [plan.actor for plan in drawer.plans]
+        #: Slots per actor type: the communes of the drawer, then the whole campaign.
+        self.whole = len(drawer.communes.keys)
+        self.slots = self.whole + 1
+        self.names: list[str] = []
+        self._ids: dict[str, int] = {}
+        self.axes: list[str] = []
+        self.stats = _Sums()
+        self.scores = _Sums()
+
+    def _id(self, name: str) -> int:
+        number = self._ids.get(name)
+        if number is None:
+            number = self._ids[name] = len(self.names)
+            if number > _METRIC_MASK:
+                raise RuntimeError("too many distinct campaign metrics")
+            self.names.append(name)
+        return number
+
+    def add(self, batch: _Batch) -> None:
+        """Count a batch (once it is committed)."""
+        days = batch.completed // _DAY_MICROS  # the UTC day of completion, as record_completion
+        for group in batch.groups:
+            plan = group.plan
+            tables = self.drawer.codes[plan.actor]
+            actor = self.actors.index(plan.actor)
+            slots = (actor * self.slots + batch.communes[group.positions].astype(np.int64)) << (
+                _METRIC_BITS
+            )
+            keys = [slots | self._id("n")]
+            unique, inverse = np.unique(days[group.positions], return_inverse=True)
+            names = np.datetime_as_string(unique.astype("datetime64[D]")).tolist()
+            keys.append(slots | np.array([self._id(f"day:{day}") for day in names])[inverse])
+            # The last rated question of a domain gives its rating (a dict keeps the last one).
+            rated: dict[str, np.ndarray] = {}
+            dont_know: dict[str, np.ndarray] = {}
+            for question in plan.questionnaire.questions:
+                codes = group.codes[question.id]
+                if question.type == "scale" and question.domain:
+                    points = np.array([v.score for v in question.scale.values], dtype=float) / 10
+                    domain = question.domain
+                    before = rated.get(domain, np.full(codes.size, np.nan))
+                    rated[domain] = np.where(codes >= 0, points[np.maximum(codes, 0)], before)
+                    dont_know[domain] = dont_know.get(domain, False) | (codes == DONT_KNOW)
+                elif question.type in ("choice", "multi_choice", "ranking"):
+                    keys += self._choices(question, tables[question.id], codes, slots)
+            totals = []
+            for domain, rating in rated.items():
+                has = ~np.isnan(rating)
+                totals.append((slots[has] | self._id(f"rating:{domain}"), rating[has]))
+            for domain, flags in dont_know.items():
+                keys.append(slots[flags] | self._id(f"rating_nsp:{domain}"))
+            self.stats.add(np.concatenate(keys))
+            if totals:
+                self.stats.add(
+                    np.concatenate([k for k, _t in totals]),
+                    totals=np.concatenate([t for _k, t in totals]),
+                )
+            for axis, values in group.scores.items():
+                if axis not in self.axes:
+                    self.axes.append(axis)
+                missing, score_keys = _score_keys(values["score"])
+                scored = ~missing
+                self.scores.add(
+                    slots[scored] | (self.axes.index(axis) * _SCORE_KEYS + score_keys[scored])
+                )
+
+    def _choices(
+        self, question: Question, table: _Codes, codes: np.ndarray, slots: np.ndarray
+    ) -> list[np.ndarray]:
+        """`q:<question>` for each answer, and `q:<question>=<value>` for each value chosen
+        (`nsp` for « ne sait pas »)."""
+        answered = codes != NO_ANSWER
+        if not answered.any():
+            return []
+        where = slots[answered]
+        unique, inverse = np.unique(codes[answered], return_inverse=True)
+        items: list[list[int]] = []
+        for code in unique.tolist():
+            value = table.value(code)
+            chosen = [NSP] if value is None else value if isinstance(value, list) else [value]
+            metrics = dict.fromkeys(f"q:{question.id}={item}" for item in chosen)
+            items.append([self._id(metric) for metric in metrics])
+        lengths = np.array([len(ids) for ids in items], dtype=np.int64)
+        flat = np.array([number for ids in items for number in ids], dtype=np.int64)
+        starts = np.cumsum(lengths) - lengths
+        each = lengths[inverse]
+        offsets = np.arange(int(each.sum())) - np.repeat(np.cumsum(each) - each, each)
+        metrics = flat[np.repeat(starts[inverse], each) + offsets]
+        return [where | self._id(f"q:{question.id}"), np.repeat(where, each) | metrics]
+
+    def _rows(self, sums: _Sums) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list]:
+        """(actor, commune, metric numbers, counts, totals) of every count, the whole campaign's
+        included, in key order."""
+        keys, counts, totals = sums.sum()
+        slots = keys >> _METRIC_BITS
+        whole = ((slots // self.slots) * self.slots + self.whole) << _METRIC_BITS
+        both = _Sums()
+        both.add(keys, counts, totals)
+        both.add(whole | (keys & _METRIC_MASK), counts, totals)
+        keys, counts, totals = both.sum()
+        slots = keys >> _METRIC_BITS
+        return slots // self.slots, slots % self.slots, keys & _METRIC_MASK, counts, totals
+
+    @staticmethod
+    def _ranks(names: list[str]) -> np.ndarray:
+        """The rank of each name in sorted order."""
+        ranks = np.empty(len(names), dtype=np.int64)
+        ranks[sorted(range(len(names)), key=names.__getitem__)] = np.arange(len(names))
+        return ranks
+
+    def _labelled(
+        self, actors: np.ndarray, communes: np.ndarray, names: list[str], metrics: np.ndarray
+    ) -> tuple[np.ndarray, list, list, list]:
+        """The rows in the order of the table's primary key (inserted so, the B-tree grows at
+        its end), and their actor type, commune code and metric names."""
+        codes = [key.split(":", 1)[1] for key in self.drawer.communes.keys.tolist()] + [WHOLE]
+        order = np.lexsort(
+            (
+                self._ranks(names)[metrics],
+                self._ranks(codes)[communes],
+                self._ranks(self.actors)[actors],
+            )
+        )
+        return (
+            order,
+            np.array(self.actors, dtype=object)[actors[order]].tolist(),
+            np.array(codes, dtype=object)[communes[order]].tolist(),
+            np.array(names, dtype=object)[metrics[order]].tolist(),
+        )
+
+    def stat_rows(self, campaign_id: int) -> Iterator[tuple]:
+        """(campaign_id, actor, commune_code, metric, count, total) of every CampaignStat row."""
+        actors, communes, metrics, counts, totals = self._rows(self.stats)
+        order, actor_names, commune_codes, names = self._labelled(
+            actors, communes, self.names, metrics
+        )
+        return zip(
+            [campaign_id] * len(names),
+            actor_names,
+            commune_codes,
+            names,
+            counts[order].tolist(),
+            totals[order].tolist(),
+            strict=True,
+        )
+
+    def score_rows(self, campaign_id: int) -> Iterator[tuple]:
+        """(campaign_id, actor, commune_code, axis, score_key, count) of every CampaignScore
+        row."""
+        actors, communes, metrics, counts, _totals = self._rows(self.scores)
+        # A name per (axis, score key) number that sorts as the primary key does.
+        pairs = [f"{axis}\t{key:04d}" for axis in self.axes for key in range(_SCORE_KEYS)]
+        order, actor_names, commune_codes, _pairs = self._labelled(actors, communes, pairs, metrics)
+        metrics = metrics[order]
+        return zip(
+            [campaign_id] * len(actor_names),
+            actor_names,
+            commune_codes,
+            np.array(self.axes, dtype=object)[metrics // _SCORE_KEYS].tolist(),
+            (metrics % _SCORE_KEYS).tolist(),
+            counts[order].tolist(),
+            strict=True,
+        )
+
+
+STAT_COLUMNS = ("campaign_id", "actor", "commune_code", "metric", "count", "total")
+SCORE_COUNT_COLUMNS = ("campaign_id", "actor", "commune_code", "axis", "score_key", "count")
+STAT_KEY = ("campaign_id", "actor", "commune_code", "metric")
+SCORE_COUNT_KEY = ("campaign_id", "actor", "commune_code", "axis", "score_key")
+
+
+def _upsert_sql(table: str, columns: tuple[str, ...], key: tuple[str, ...], source: str) -> str:
+    """Add rows to a table of counts: insert, or add `count` (and `total`) to the row there."""
+    added = [c for c in columns if c in ("count", "total")]
+    return (
+        f"INSERT INTO {table} ({', '.join(columns)}) {source} "
+        f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET "
+        + ", ".join(f'"{c}" = {table}."{c}" + excluded."{c}"' for c in added)
+    )
+
+
+def _save_counts(counts: _CampaignCounts, campaign_id: int) -> None:
+    """Add the counted responses to the campaign's running counts (caller commits)."""
+    tables = (
+        ("campaign_stat", STAT_COLUMNS, STAT_KEY, counts.stat_rows(campaign_id)),
+        ("campaign_score", SCORE_COUNT_COLUMNS, SCORE_COUNT_KEY, counts.score_rows(campaign_id)),
+    )
+    connection = db.session.connection()
+    dialect = connection.dialect.name
+    if dialect == "sqlite":
+        cursor = connection.connection.driver_connection.cursor()
+        try:
+            for table, columns, key, rows in tables:
+                values = f"VALUES ({', '.join('?' * len(columns))})"
+                cursor.executemany(_upsert_sql(table, columns, key, values), rows)
+        finally:
+            cursor.close()
+    elif dialect == "postgresql":
+        cursor = connection.connection.driver_connection.cursor()
+        try:
+            for table, columns, key, rows in tables:
+                staging = f"demo_{table}"
+                cursor.execute(
+                    f"CREATE TEMPORARY TABLE {staging} "
+                    f"(LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP"
+                )
+                _copy(cursor, staging, columns, rows)
+                select_ = f"SELECT {', '.join(columns)} FROM {staging}"
+                cursor.execute(_upsert_sql(table, columns, key, select_))
+                cursor.execute(f"DROP TABLE {staging}")
+        finally:
+            cursor.close()
+    else:  # as record_completion does it
+        models = {"campaign_stat": CampaignStat, "campaign_score": CampaignScore}
+        for table, columns, key, rows in tables:
+            model = models[table]
+            statement = campaigns._insert(model)
+            statement = statement.on_conflict_do_update(
+                index_elements=list(key),
+                set_={
+                    c: getattr(model, c) + getattr(statement.excluded, c)
+                    for c in columns
+                    if c in ("count", "total")
+                },
+            )
+            batch_: list[dict] = []
+            for row in rows:
+                batch_.append(dict(zip(columns, row, strict=True)))
+                if len(batch_) >= 10_000:
+                    db.session.execute(statement, batch_)
+                    batch_ = []
+            if batch_:
+                db.session.execute(statement, batch_)
+
+
 # --------------------------------------------------------------------------- writing
 
 
@@ -778,6 +1148,7 @@ RESPONSE_COLUMNS = (
     "updated_at",
     "completed_at",
     "is_demo",
+    "campaign_id",
 )
 SCORE_COLUMNS = (
     "response_id",
@@ -915,27 +1286,58 @@ def _writer() -> Callable[[_Batch], None]:
 
 
 def seed_demo(
-    n: int, seed: int = 0, progress: Callable[[int], None] | None = None, batch: int = 20_000
+    n: int,
+    seed: int = 0,
+    progress: Callable[[int], None] | None = None,
+    batch: int = 20_000,
+    campaign_id: int | None = None,
+    within: Territory | None = None,
 ) -> int:
     """Create `n` synthetic completed demo responses (see the module's description), then
     recount the reference groups. Each batch is committed on its own; `progress(k)` is called
-    after each with the number of responses it added. Returns the number created."""
+    after each with the number of responses it added. Returns the number created.
+
+    `within`: respondents live in the communes of that territory (commune, EPCI, department or
+    region) only. `campaign_id`: the responses come through that campaign's links — its actor
+    types and questionnaires, its territory unless `within` says otherwise — and are added to its
+    running counts at the end, counted from the batches' arrays (as `campaigns.record_completion`
+    would count them one by one, exactly: see `_CampaignCounts`). Should the load stop half way,
+    the committed batches are counted all the same.
+    """
     if n <= 0:
         return 0
     batch = max(1, int(batch))
-    drawer = _Drawer(seed, n)
+    questionnaires = None
+    if campaign_id is not None:
+        campaign = db.session.get(Campaign, campaign_id)
+        if campaign is None:
+            raise RuntimeError(f"no campaign {campaign_id}")
+        questionnaires = {link.actor: link.questionnaire_id for link in campaign.links}
+        if within is None:
+            within = get_territory(campaign.territory)
+            if within is None:
+                raise RuntimeError(f"unknown territory {campaign.territory!r} of the campaign")
+    drawer = _Drawer(seed, n, questionnaires, within, campaign_id)
+    counts = _CampaignCounts(drawer) if campaign_id is not None else None
     write = _writer()
     created = 0
-    for number, start in enumerate(range(0, n, batch)):
-        drawn = drawer.batch(number, start, min(batch, n - start))
-        try:
-            write(drawn)
+    try:
+        for number, start in enumerate(range(0, n, batch)):
+            drawn = drawer.batch(number, start, min(batch, n - start))
+            try:
+                write(drawn)
+                db.session.commit()
+            except BaseException:
+                db.session.rollback()
+                raise
+            created += drawn.size
+            if counts is not None:
+                counts.add(drawn)
+            if progress is not None:
+                progress(drawn.size)
+    finally:
+        if counts is not None and created:
+            _save_counts(counts, campaign_id)
             db.session.commit()
-        except BaseException:
-            db.session.rollback()
-            raise
-        created += drawn.size
-        if progress is not None:
-            progress(drawn.size)
     rebuild_distributions()
     return created

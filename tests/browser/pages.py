@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 from playwright.sync_api import Page
 
+from tests.browser.server import DEMO_CAMPAIGN, ORGANISER
+
 FULL = ("citoyen", "entreprise", "association", "elu")
 SECTIONS = 7
 
@@ -123,3 +125,49 @@ def journey_visits(base: str) -> Iterator[Visit]:
             f"{base}/r/{completed_response(page, base, 'entreprise', SPARSE_ANSWERS)}/resultats"
         ),
     )
+
+
+def log_in(page: Page, base: str) -> None:
+    """Log the live application's organiser in."""
+    page.goto(f"{base}/connexion")
+    page.locator("input[name=email]").fill(ORGANISER[0])
+    page.locator("input[name=password]").fill(ORGANISER[1])
+    page.locator("form button[type=submit]").first.click()
+    page.wait_for_url(f"{base}/campagnes")
+
+
+def organiser_visits(base: str) -> Iterator[Visit]:
+    """Every page of the organisers' space, the dashboard with a campaign's answers."""
+
+    def login_error(page: Page) -> None:
+        page.goto(f"{base}/connexion")
+        page.locator("input[name=email]").fill(ORGANISER[0])
+        page.locator("input[name=password]").fill("pas le bon mot de passe")
+        page.locator("form button[type=submit]").first.click()
+        page.wait_for_selector(".notice-error, .error-summary, [role=alert]")
+
+    def form_errors(page: Page) -> None:
+        page.goto(f"{base}/campagnes/nouvelle")
+        page.locator(".actions button.primary").click()
+        page.wait_for_selector(".error-summary")
+
+    def campaign_page(suffix: str = "") -> Callable[[Page], None]:
+        def go(page: Page) -> None:
+            page.goto(f"{base}/campagnes")
+            page.get_by_role("link", name=DEMO_CAMPAIGN).click()
+            page.wait_for_url(re.compile(r"/campagnes/[^/]+$"))
+            if suffix:
+                page.goto(page.url + suffix)
+
+        return go
+
+    yield Visit("login", lambda page: page.goto(f"{base}/connexion"))
+    yield Visit("login-error", login_error)
+    yield Visit("campaigns", lambda page: log_in(page, base))
+    yield Visit("campaign-form", lambda page: page.goto(f"{base}/campagnes/nouvelle"))
+    yield Visit("campaign-form-errors", form_errors)
+    yield Visit("dashboard", campaign_page())
+    yield Visit("dashboard-citizens", campaign_page("?acteur=citoyen"))
+    yield Visit("dashboard-commune", campaign_page("?lieu=commune:69123"))
+    yield Visit("links", campaign_page("/liens"))
+    yield Visit("settings", lambda page: page.goto(f"{base}/compte"))

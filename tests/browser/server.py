@@ -21,6 +21,9 @@ class QuietHandler(WSGIRequestHandler):
 DEMO_RESPONSES = 1500
 #: The organiser account of the live application.
 ORGANISER = ("organisatrice@example.org", "une phrase de passe bien longue")
+#: Its campaign on the Métropole de Lyon, with synthetic responses through its links.
+DEMO_CAMPAIGN = "Diagnostic de la Métropole de Lyon"
+DEMO_CAMPAIGN_RESPONSES = 400
 
 
 @contextlib.contextmanager
@@ -29,7 +32,9 @@ def live_app(directory: Path, demo_responses: int = DEMO_RESPONSES) -> Iterator[
     responses; yields its URL."""
     from diagnostic.cli import init_db
     from diagnostic.services.accounts import create_user
+    from diagnostic.services.campaigns import create_campaign
     from diagnostic.services.demo import seed_demo
+    from diagnostic.services.territories import get_territory
 
     app = make_app(
         f"sqlite:///{directory / 'live.sqlite3'}", directory / "instance", SERVER_NAME=None
@@ -37,7 +42,14 @@ def live_app(directory: Path, demo_responses: int = DEMO_RESPONSES) -> Iterator[
     with app.app_context():
         init_db()
         seed_demo(demo_responses, seed=1)
-        create_user(*ORGANISER, role="organiser", name="Organisatrice")
+        organiser = create_user(*ORGANISER, role="organiser", name="Organisatrice")
+        campaign = create_campaign(
+            organiser,
+            DEMO_CAMPAIGN,
+            get_territory("epci:200046977"),
+            {actor: actor for actor in ("citoyen", "entreprise", "association", "elu")},
+        )
+        seed_demo(DEMO_CAMPAIGN_RESPONSES, seed=2, campaign_id=campaign.id)
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

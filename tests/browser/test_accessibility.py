@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser.conftest import LAPTOP, PHONE
-from tests.browser.pages import journey_visits
+from tests.browser.pages import journey_visits, organiser_visits
 
 AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
 REPORT = Path(__file__).resolve().parent.parent / ".artifacts" / "accessibility-report.md"
@@ -60,7 +60,7 @@ def test_no_serious_accessibility_violation(live_server, new_page, report, langu
     where = f"{language}, {viewport['width']}×{viewport['height']}"
     blocking = []
     checked = 0
-    for visit in journey_visits(live_server):
+    for visit in [*journey_visits(live_server), *organiser_visits(live_server)]:
         try:
             visit.go(page)
         except Exception as error:
@@ -76,7 +76,7 @@ def test_no_serious_accessibility_violation(live_server, new_page, report, langu
                     f"{violation['help']} {targets}"
                 )
         checked += 1
-    assert checked == 40
+    assert checked == 50
     assert blocking == []
 
 

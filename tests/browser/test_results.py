@@ -34,12 +34,14 @@ def test_association_results_with_benchmarks_and_pdf(live_server, new_page):
     page.wait_for_url(re.compile(r"/resultats$"))
 
     # Where it stands, against a named reference group.
-    expect(page.get_by_role("heading", level=1)).to_have_text(
-        "Votre profil sur les trois impacts")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Votre profil sur les trois impacts")
     standing = page.locator("#impact-confiance").locator("xpath=..").locator(".standing").first
-    expect(standing).to_contain_text(re.compile(
-        r"(Au-dessus de \d+ associations? (ou|et) fondations? sur 10|Parmi les scores les plus "
-        r"bas|Au-dessus de presque toutes) .*dans votre région \(Provence-Alpes-Côte d'Azur\)"))
+    expect(standing).to_contain_text(
+        re.compile(
+            r"(Au-dessus de \d+ associations? (ou|et) fondations? sur 10|Parmi les scores les plus "
+            r"bas|Au-dessus de presque toutes) .*dans votre région \(Provence-Alpes-Côte d'Azur\)"
+        )
+    )
     expect(standing).to_contain_text(re.compile(r"\d+ réponses"))
     scores = page.locator(".score-value").all_inner_texts()
 
@@ -60,8 +62,9 @@ def test_association_results_with_benchmarks_and_pdf(live_server, new_page):
     # The PDF says the same.
     with page.expect_download() as download:
         page.get_by_role("link", name="Télécharger en PDF").click()
-    text = " ".join(" ".join(p.extract_text().split())
-                    for p in PdfReader(download.value.path()).pages)
+    text = " ".join(
+        " ".join(p.extract_text().split()) for p in PdfReader(download.value.path()).pages
+    )
     assert "Votre profil sur les trois impacts" in text
     for score in scores:
         assert f"{score} / 100" in text
