@@ -332,21 +332,8 @@ def compare(summary, perceived, quartiles) -> tuple[float, float, float]:
 
 
 NUMPY_REPEAT = 10
-#: Not in the schema: first statistics for the query planner, then an index whose prefix is the
-#: scope of the counts (what the whole-campaign query of `groups_for` selects on).
-EXPERIMENTS = (
-    ("statistics for the query planner", ("ANALYZE",)),
-    (
-        "an index on the scope of the counts",
-        (
-            "CREATE INDEX bench_campaign_stat_scope ON campaign_stat "
-            "(campaign_id, commune_code, actor, metric)",
-            "CREATE INDEX bench_campaign_score_scope ON campaign_score "
-            "(campaign_id, commune_code, actor, axis, score_key)",
-            "ANALYZE",
-        ),
-    ),
-)
+#: Not in the schema: statistics for the query planner (`ANALYZE`), which no deployment runs.
+EXPERIMENTS = (("statistics for the query planner", ("ANALYZE",)),)
 
 
 def measure(app, url, directory, campaign_id, cases, matrix, masks, numpy_times, repeat):
@@ -427,8 +414,7 @@ def main() -> int:
     parser.add_argument(
         "--index-experiment",
         action="store_true",
-        help="then measure again after ANALYZE, and again with an extra index on the scope "
-        "of the counts",
+        help="then measure again after ANALYZE",
     )
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     arguments = parser.parse_args()

@@ -30,6 +30,7 @@ def create_app(config: dict | None = None) -> Flask:
         respondent,
         security,
         templating,
+        workshops,
     )
     from . import config as settings
     from .extensions import csrf
@@ -46,6 +47,7 @@ def create_app(config: dict | None = None) -> Flask:
     auth.init_app(app)
     respondent.init_app(app)
     campaigns.init_app(app)
+    workshops.init_app(app)
     api.init_app(app)
     cli.init_app(app)
     return app

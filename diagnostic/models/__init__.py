@@ -6,6 +6,7 @@ from .campaigns import Campaign, CampaignLink, CampaignScore, CampaignStat
 from .reference import Indicator, IndicatorValue, SurveyFigure
 from .responses import Answer, BenchmarkGroup, Response, ResponseScore, ScoreDistribution
 from .territories import PostalCode, ReferenceImport, Territory
+from .workshops import Workshop
 
 __all__ = [
     "ROLES",
@@ -27,6 +28,7 @@ __all__ = [
     "SurveyFigure",
     "Territory",
     "User",
+    "Workshop",
     "as_utc",
     "utcnow",
 ]

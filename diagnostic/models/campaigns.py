@@ -64,13 +64,15 @@ class CampaignStat(db.Model):
     """
 
     __tablename__ = "campaign_stat"
-    #: The responses by commune (metric `n`) are read for every sub-territory filter.
+    #: The primary key leads with the commune ("" first), so that the whole campaign's counts and
+    #: a commune's are each one range of it; the responses by commune (metric `n`) are read for
+    #: every sub-territory filter.
     __table_args__ = (Index("ix_campaign_stat_metric", "campaign_id", "metric"),)
 
     campaign_id: Mapped[int] = mapped_column(
         ForeignKey("campaign.id", ondelete="CASCADE"), primary_key=True)
-    actor: Mapped[str] = mapped_column(String(32), primary_key=True)
     commune_code: Mapped[str] = mapped_column(String(8), primary_key=True)
+    actor: Mapped[str] = mapped_column(String(32), primary_key=True)
     metric: Mapped[str] = mapped_column(String(120), primary_key=True)
     count: Mapped[int]
     total: Mapped[float] = mapped_column(Float, default=0.0)
@@ -84,8 +86,8 @@ class CampaignScore(db.Model):
 
     campaign_id: Mapped[int] = mapped_column(
         ForeignKey("campaign.id", ondelete="CASCADE"), primary_key=True)
-    actor: Mapped[str] = mapped_column(String(32), primary_key=True)
     commune_code: Mapped[str] = mapped_column(String(8), primary_key=True)
+    actor: Mapped[str] = mapped_column(String(32), primary_key=True)
     axis: Mapped[str] = mapped_column(String(16), primary_key=True)
     score_key: Mapped[int] = mapped_column(primary_key=True)
     count: Mapped[int]

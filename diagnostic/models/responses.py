@@ -53,6 +53,9 @@ class Response(db.Model):
     #: The campaign whose public link the response came through, if any.
     campaign_id: Mapped[int | None] = mapped_column(
         ForeignKey("campaign.id", ondelete="SET NULL"), index=True)
+    #: The live workshop this participant answered in.
+    workshop_id: Mapped[int | None] = mapped_column(
+        ForeignKey("workshop.id", ondelete="SET NULL"), index=True)
     #: The earlier response this one redoes (« refaire mon diagnostic »).
     previous_id: Mapped[int | None] = mapped_column(
         ForeignKey("response.id", ondelete="SET NULL"), index=True

@@ -9,14 +9,15 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, select
 
 from questionnaires import Catalog, Question
 
 from ..extensions import db
-from ..models import Answer, Campaign, Response, Territory
+from ..models import Answer, Campaign, Response, Territory, Workshop
 from . import campaigns
 
 DONT_KNOW = "nsp"
@@ -56,11 +57,11 @@ RESPONSE_COLUMNS = [
 ]
 
 
-def _questions(catalog: Catalog, campaign: Campaign) -> list[Question]:
-    """Every question of the campaign's questionnaires, once, in questionnaire order."""
+def _questions(catalog: Catalog, questionnaire_ids: Sequence[str]) -> list[Question]:
+    """Every question of the questionnaires, once, in questionnaire order."""
     seen: dict[str, Question] = {}
-    for link in campaign.links:
-        questionnaire = catalog.get(link.questionnaire_id)
+    for questionnaire_id in questionnaire_ids:
+        questionnaire = catalog.get(questionnaire_id)
         for question in questionnaire.questions if questionnaire else ():
             if question.type != "territory":
                 seen.setdefault(question.id, question)
@@ -88,14 +89,40 @@ def _label(question: Question, value, language: str) -> str:
     return "; ".join(words)
 
 
+def _rows(condition):
+    """The responses to export: id, actor, questionnaire, version, date, territory."""
+    return db.session.execute(
+        select(Response.id, Response.actor, Response.questionnaire_id,
+               Response.questionnaire_version,
+               func.coalesce(Response.completed_at, Response.updated_at).label("completed_at"),
+               Response.territory)
+        .where(condition)
+        .order_by(Response.completed_at, Response.id)).all()
+
+
 def campaign_table(campaign: Campaign, catalog: Catalog, min_size: int,
                    language: str = "fr") -> ExportTable:
     """The campaign's completed responses as a table, protected (see the module)."""
-    responses = db.session.execute(
-        select(Response.id, Response.actor, Response.questionnaire_id,
-               Response.questionnaire_version, Response.completed_at, Response.territory)
-        .where(Response.campaign_id == campaign.id, Response.status == "completed")
-        .order_by(Response.completed_at, Response.id)).all()
+    responses = _rows(and_(Response.campaign_id == campaign.id, Response.status == "completed"))
+    actors = sorted({row.actor for row in responses})
+    # The same communes as the dashboard's filters leave out are given as their department.
+    hidden = campaigns.partition(campaign, actors, min_size).hidden
+    questions = _questions(catalog, [link.questionnaire_id for link in campaign.links])
+    return _table(responses, questions, min_size, hidden, language)
+
+
+def workshop_table(workshop: Workshop, questions: Sequence[Question], min_size: int,
+                   language: str = "fr") -> ExportTable:
+    """A workshop's participants (those who said who they are) as a table, protected like a
+    campaign's."""
+    responses = _rows(and_(Response.workshop_id == workshop.id, Response.actor.is_not(None)))
+    fixed = {name for name, _fr, _en in RESPONSE_COLUMNS}
+    asked = [q for q in questions if q.type != "territory" and q.id not in fixed]
+    return _table(responses, asked, min_size, {}, language)
+
+
+def _table(responses, questions: list[Question], min_size: int, hidden: dict[str, set[str]],
+           language: str) -> ExportTable:
     per_actor = Counter(row.actor for row in responses)
     notes = []
     small = sorted(actor for actor, n in per_actor.items() if n < min_size)
@@ -103,8 +130,6 @@ def campaign_table(campaign: Campaign, catalog: Catalog, min_size: int,
         notes.append(f"{actor}: moins de {min_size} réponses, non exportées / fewer than "
                      f"{min_size} responses, not exported")
     kept = [row for row in responses if row.actor not in small]
-    # The same communes as the dashboard's filters leave out are given as their department.
-    hidden = campaigns.partition(campaign, sorted(per_actor), min_size).hidden
     silent = sorted(actor for actor, n in per_actor.items()
                     if actor not in small and n < 2 * min_size)
     for actor in silent:
@@ -123,7 +148,6 @@ def campaign_table(campaign: Campaign, catalog: Catalog, min_size: int,
                 select(Answer.response_id, Answer.question_id, Answer.value)
                 .where(Answer.response_id.in_(ids[start:start + 10_000]))):
             answers.setdefault(response_id, {})[question_id] = value
-    questions = _questions(catalog, campaign)
     free_texts = {question.id for question in questions if question.type == "text"}
     columns = [name for name, _fr, _en in RESPONSE_COLUMNS] + [q.id for q in questions]
     rows, labels = [], []

@@ -132,4 +132,43 @@
     /* Once a commune is picked, the radio button says it all: the search text is cleared. */
     options.addEventListener("change", function () { input.value = ""; last = ""; });
   });
+  /* Live workshop, projector: replace the live part every 2 s (or as set). Errors (a laptop
+     waking up, a worker restarting) are ignored: the next tick tries again. */
+  var live = document.querySelector("[data-live-url]");
+  if (live) {
+    var liveUrl = live.getAttribute("data-live-url");
+    var every = parseInt(live.getAttribute("data-live-interval"), 10) || 2000;
+    var refreshLive = function () {
+      fetch(liveUrl, { headers: { Accept: "text/html" }, cache: "no-store", credentials: "same-origin" })
+        .then(function (response) { return response.ok ? response.text() : null; })
+        .then(function (html) { if (html !== null) { live.innerHTML = html; } })
+        .catch(function () {})
+        .then(function () { setTimeout(refreshLive, every); });
+    };
+    setTimeout(refreshLive, every);
+  }
+
+  /* Live workshop, phones: follow the facilitator (answering paused or open, the room's
+     question in step-by-step mode) by polling the workshop's state. */
+  var follow = document.querySelector("[data-workshop-state]");
+  if (follow) {
+    var stateUrl = follow.getAttribute("data-workshop-state");
+    var question = follow.getAttribute("data-workshop-question");
+    var status = follow.getAttribute("data-workshop-status");
+    var poll = function () {
+      fetch(stateUrl, { headers: { Accept: "application/json" }, cache: "no-store" })
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (state) {
+          if (!state) { return; }
+          var moved = state.question !== null && state.question !== question;
+          var changed = state.status !== status;
+          if (changed || moved) {
+            window.location.reload();
+          }
+        })
+        .catch(function () {})
+        .then(function () { setTimeout(poll, 2000); });
+    };
+    setTimeout(poll, 2000);
+  }
 })();
