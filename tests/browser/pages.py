@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from playwright.sync_api import Page
+from playwright.sync_api import Browser, Locator, Page
 
 from tests.browser.server import DEMO_CAMPAIGN, ORGANISER
 
@@ -171,3 +171,195 @@ def organiser_visits(base: str) -> Iterator[Visit]:
     yield Visit("dashboard-commune", campaign_page("?lieu=commune:69123"))
     yield Visit("links", campaign_page("/liens"))
     yield Visit("settings", lambda page: page.goto(f"{base}/compte"))
+
+
+# --------------------------------------------------------------------------- live workshops
+
+#: A territory with a campaign of the organiser (so that a closed workshop offers to attach its
+#: answers to it): what is typed, and the suggestion picked.
+LYON = ("Métropole de Lyon", r"^Métropole de Lyon")
+#: Participants of the workshop whose results are revealed: one more than the default smallest
+#: group shown (5), so that the projector shows figures, some groups suppressed.
+ROOM = ("citoyen",) * 5 + ("elu",)
+
+
+def create_workshop(
+    page: Page,
+    base: str,
+    title: str,
+    territory: tuple[str, str] = ("22300", r"^Lannion"),
+    step_mode: bool = False,
+) -> tuple[str, str]:
+    """Create a workshop through the form (the organiser is logged in), its territory found as
+    one types; returns its join code and the URL of its panel."""
+    page.goto(f"{base}/ateliers/nouveau")
+    page.locator("input[name=title]").fill(title)
+    page.locator("#q-territory input[type=search]").fill(territory[0])
+    page.get_by_role("radio", name=re.compile(territory[1])).check()
+    if step_mode:
+        page.locator("input[name=step_mode]").check()
+    page.locator(".actions button.primary").click()
+    page.wait_for_url(re.compile(r"/ateliers/[0-9a-f]+$"))
+    return page.locator(".join-box .code").inner_text().strip(), page.url
+
+
+def submit(page: Page, button: Locator) -> None:
+    """Click a button that sends a form, and wait until the browser has left the page."""
+    before = page.url
+    button.click()
+    page.wait_for_url(lambda url: url != before)
+
+
+def take_part(page: Page, base: str, code: str) -> None:
+    """Join a workshop from its join page: the participant lands on their first question."""
+    page.goto(f"{base}/a/{code}")
+    submit(page, page.locator("main form button[type=submit]"))
+
+
+def send_answer(page: Page, *values: str) -> None:
+    """Tick the options of these values on the participant's question page, then send."""
+    form = page.locator("form.one-question")
+    for value in values:
+        form.locator(f'input[value="{value}"]').check()
+    submit(page, form.locator(".actions button[value=next]"))
+
+
+def skip_to_the_end(page: Page) -> None:
+    """Skip every question left (free mode), up to the thank-you page."""
+    while "/q/" in page.url:
+        submit(page, page.locator("form.one-question .actions button[value=skip]"))
+
+
+def panel_action(page: Page, panel: str, action: str) -> None:
+    """Press one of the panel's buttons that post to `<panel>/<action>`."""
+    page.goto(panel)
+    with page.expect_navigation(url=panel):
+        page.locator(f'form[action$="/{action}"] button[type=submit]').click()
+
+
+@dataclass(frozen=True)
+class Workshops:
+    """Workshops of the live application in the states the checks look at: (code, panel URL)."""
+
+    free: tuple[str, str]
+    step: tuple[str, str]
+    paused: tuple[str, str]
+    closed: tuple[str, str]
+    revealed: tuple[str, str]
+
+
+_workshops: dict[str, Workshops] = {}
+
+
+def workshops(browser: Browser, base: str) -> Workshops:
+    """The workshops, set up once per live application by its organiser in a browser of their
+    own; the participants of the revealed one answer on their own phones."""
+    if base in _workshops:
+        return _workshops[base]
+    context = browser.new_context(locale="fr-FR", extra_http_headers={"Accept-Language": "fr"})
+    context.set_default_timeout(20_000)
+    try:
+        page = context.new_page()
+        log_in(page, base)
+        free = create_workshop(page, base, "Atelier des acteurs lyonnais", LYON)
+        step = create_workshop(page, base, "Atelier pas à pas", step_mode=True)
+        paused = create_workshop(page, base, "Atelier suspendu")
+        panel_action(page, paused[1], "suspendre")
+        closed = create_workshop(page, base, "Atelier terminé", LYON)
+        panel_action(page, closed[1], "fermer")
+        revealed = create_workshop(page, base, "Forum des acteurs de la Métropole", LYON)
+        page.goto(revealed[1])
+        # The histogram of the first scale question is shown on the projector.
+        submit(page, page.locator('button[name=question][value="conf_interlocuteurs"]'))
+        panel_action(page, revealed[1], "reveler")
+        for number, actor in enumerate(ROOM):
+            phone = browser.new_context(locale="fr-FR")
+            try:
+                participant = phone.new_page()
+                take_part(participant, base, revealed[0])
+                send_answer(participant, actor)
+                send_answer(participant, *("sante", "emploi", "mobilite")[: 1 + number % 3])
+                send_answer(participant, str(1 + number % 4))
+                skip_to_the_end(participant)
+            finally:
+                phone.close()
+    finally:
+        context.close()
+    _workshops[base] = Workshops(free, step, paused, closed, revealed)
+    return _workshops[base]
+
+
+def participant_visits(base: str) -> Iterator[Visit]:
+    """The pages of a workshop participant on their phone, without an account: the code, the
+    join page, questions one at a time, waiting, thanks, answering paused, a workshop over."""
+
+    def room(page: Page) -> Workshops:
+        return workshops(page.context.browser, base)
+
+    def join(page: Page) -> None:
+        page.goto(f"{base}/a/{room(page).free[0]}")
+
+    def first_question(page: Page) -> None:
+        submit(page, page.locator("main form button[type=submit]"))
+        page.wait_for_selector("form.one-question")
+
+    def question_error(page: Page) -> None:
+        page.locator("form.one-question .actions button[value=next]").click()
+        page.wait_for_selector(".error-summary")
+
+    def waiting(page: Page) -> None:
+        take_part(page, base, room(page).step[0])
+        send_answer(page, "association")
+        page.wait_for_selector("[data-workshop-state]")
+
+    def paused(page: Page) -> None:
+        submit(page, page.locator("main form button[type=submit]"))
+        page.wait_for_selector("[data-workshop-status=paused]")
+
+    yield Visit("workshop-code", lambda page: page.goto(f"{base}/a"))
+    yield Visit("workshop-code-unknown", lambda page: page.goto(f"{base}/a?code=zz-zz"))
+    yield Visit("workshop-join", join)
+    yield Visit("workshop-question-actor", first_question)
+    yield Visit("workshop-question-error", question_error)
+    yield Visit("workshop-question-ranking", lambda page: send_answer(page, "entreprise"))
+    yield Visit("workshop-question-scale", lambda page: send_answer(page, "sante", "logement"))
+    yield Visit("workshop-thanks", skip_to_the_end)
+    yield Visit("workshop-waiting", waiting)
+    yield Visit("workshop-join-paused", lambda page: page.goto(f"{base}/a/{room(page).paused[0]}"))
+    yield Visit("workshop-paused", paused)
+    yield Visit("workshop-ended", lambda page: page.goto(f"{base}/a/{room(page).closed[0]}"))
+
+
+def facilitator_visits(base: str) -> Iterator[Visit]:
+    """The facilitator's pages of live workshops (the organiser is logged in)."""
+
+    def room(page: Page) -> Workshops:
+        return workshops(page.context.browser, base)
+
+    def form_errors(page: Page) -> None:
+        page.goto(f"{base}/ateliers/nouveau")
+        page.locator(".actions button.primary").click()
+        page.wait_for_selector(".error-summary")
+
+    yield Visit("workshops", lambda page: page.goto(f"{base}/ateliers"))
+    yield Visit("workshop-form", lambda page: page.goto(f"{base}/ateliers/nouveau"))
+    yield Visit("workshop-form-errors", form_errors)
+    yield Visit("workshop-panel", lambda page: page.goto(room(page).revealed[1]))
+    yield Visit("workshop-panel-step", lambda page: page.goto(room(page).step[1]))
+    yield Visit("workshop-panel-closed", lambda page: page.goto(room(page).closed[1]))
+    yield Visit("workshop-summary", lambda page: page.goto(room(page).revealed[1] + "/synthese"))
+
+
+def projector_visits(base: str) -> Iterator[Visit]:
+    """The projector view (the organiser is logged in): waiting for the results, and showing
+    them revealed, with enough answers, a histogram among them."""
+
+    def projector(which: str) -> Callable[[Page], None]:
+        def go(page: Page) -> None:
+            page.goto(getattr(workshops(page.context.browser, base), which)[1] + "/projection")
+            page.wait_for_selector("[data-participants]")
+
+        return go
+
+    yield Visit("projector-hidden", projector("free"))
+    yield Visit("projector-revealed", projector("revealed"))

@@ -27,9 +27,9 @@ DEMO_CAMPAIGN_RESPONSES = 400
 
 
 @contextlib.contextmanager
-def live_app(directory: Path, demo_responses: int = DEMO_RESPONSES) -> Iterator[str]:
+def live_app(directory: Path, demo_responses: int = DEMO_RESPONSES, **config) -> Iterator[str]:
     """The application on SQLite in `directory`, with every territory loaded and demo
-    responses; yields its URL."""
+    responses; yields its URL. `config` overrides settings (MIN_GROUP_SIZE…)."""
     from diagnostic.cli import init_db
     from diagnostic.services.accounts import create_user
     from diagnostic.services.campaigns import create_campaign
@@ -37,7 +37,10 @@ def live_app(directory: Path, demo_responses: int = DEMO_RESPONSES) -> Iterator[
     from diagnostic.services.territories import get_territory
 
     app = make_app(
-        f"sqlite:///{directory / 'live.sqlite3'}", directory / "instance", SERVER_NAME=None
+        f"sqlite:///{directory / 'live.sqlite3'}",
+        directory / "instance",
+        SERVER_NAME=None,
+        **config,
     )
     with app.app_context():
         init_db()

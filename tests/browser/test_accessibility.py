@@ -1,4 +1,5 @@
-"""axe-core on every page of the journeys, in French and English, on a phone and a laptop.
+"""axe-core on every page of the journeys, in French and English, on a phone and a laptop; the
+projector view of a live workshop at projector sizes.
 
 The suite fails on any violation of impact serious or critical; the others are listed in
 tests/.artifacts/accessibility-report.md.
@@ -12,11 +13,22 @@ from pathlib import Path
 import pytest
 
 from tests.browser.conftest import LAPTOP, PHONE
-from tests.browser.pages import journey_visits, organiser_visits
+from tests.browser.pages import (
+    Visit,
+    facilitator_visits,
+    journey_visits,
+    log_in,
+    organiser_visits,
+    participant_visits,
+    projector_visits,
+)
+from tests.browser.test_workshops import assert_projector_reads_well
 
 AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
 REPORT = Path(__file__).resolve().parent.parent / ".artifacts" / "accessibility-report.md"
 BLOCKING = {"serious", "critical"}
+#: Meeting-room projectors and large screens.
+PROJECTORS = [{"width": 1280, "height": 720}, {"width": 1920, "height": 1080}]
 RULES = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa", "best-practice"]
 
 
@@ -51,6 +63,27 @@ def run_axe(page) -> list[dict]:
     return result["violations"]
 
 
+def audit(page, visit: Visit, language: str, where: str, report: list) -> list[str]:
+    """Bring the page to the visit, run axe-core on it; returns its blocking violations (all of
+    them go to the report)."""
+    try:
+        visit.go(page)
+    except Exception as error:
+        raise AssertionError(f"could not reach {visit.name}: {error}") from error
+    page.wait_for_load_state()
+    assert page.locator("html").get_attribute("lang") == language, visit.name
+    blocking = []
+    for violation in run_axe(page):
+        report.append((where, visit.name, violation))
+        if violation["impact"] in BLOCKING:
+            targets = [node["target"] for node in violation["nodes"][:3]]
+            blocking.append(
+                f"{visit.name}: {violation['id']} ({violation['impact']}) "
+                f"{violation['help']} {targets}"
+            )
+    return blocking
+
+
 @pytest.mark.parametrize("viewport", [PHONE, LAPTOP], ids=["phone", "laptop"])
 @pytest.mark.parametrize("language", ["fr", "en"])
 def test_no_serious_accessibility_violation(live_server, new_page, report, language, viewport):
@@ -60,23 +93,43 @@ def test_no_serious_accessibility_violation(live_server, new_page, report, langu
     where = f"{language}, {viewport['width']}×{viewport['height']}"
     blocking = []
     checked = 0
-    for visit in [*journey_visits(live_server), *organiser_visits(live_server)]:
-        try:
-            visit.go(page)
-        except Exception as error:
-            raise AssertionError(f"could not reach {visit.name}: {error}") from error
-        page.wait_for_load_state()
-        assert page.locator("html").get_attribute("lang") == language, visit.name
-        for violation in run_axe(page):
-            report.append((where, visit.name, violation))
-            if violation["impact"] in BLOCKING:
-                targets = [node["target"] for node in violation["nodes"][:3]]
-                blocking.append(
-                    f"{visit.name}: {violation['id']} ({violation['impact']}) "
-                    f"{violation['help']} {targets}"
-                )
+    # Workshop participants have no account: their pages come before the organiser logs in.
+    for visit in [
+        *journey_visits(live_server),
+        *participant_visits(live_server),
+        *organiser_visits(live_server),
+        *facilitator_visits(live_server),
+    ]:
+        blocking += audit(page, visit, language, where, report)
         checked += 1
-    assert checked == 50
+    assert checked == 69
+    assert blocking == []
+
+
+@pytest.mark.parametrize(
+    "viewport", PROJECTORS, ids=[f"{size['width']}x{size['height']}" for size in PROJECTORS]
+)
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_the_projector_view_is_accessible_and_legible(
+    live_server, new_page, report, language, viewport
+):
+    """The projector view of a live workshop, waiting for results and with revealed results
+    (enough answers, a histogram), at projector sizes: no serious fault, the code and the count
+    on screen without scrolling, text large enough to read from the back of the room."""
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: `make test` fetches axe-core from the npm registry")
+    page = new_page(viewport=viewport, locale=language)
+    log_in(page, live_server)
+    where = f"{language}, {viewport['width']}×{viewport['height']}"
+    blocking = []
+    visits = list(projector_visits(live_server))
+    for visit in visits:
+        blocking += audit(page, visit, language, where, report)
+        assert_projector_reads_well(page)
+    assert len(visits) == 2
+    # The last one shows the room's figures.
+    assert page.locator(".projector-figures table").count() == 2
+    assert page.locator(".projector-figures progress").count() >= 5
     assert blocking == []
 
 
