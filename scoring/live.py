@@ -81,11 +81,13 @@ def live_figures(
     by_actor: dict[str, list[Mapping[str, AnswerValue]]] = {actor: [] for actor in actors}
     for actor, answers in participants:
         by_actor.setdefault(actor, []).append(answers)
-    actor_question = questionnaire.actor_question
+    # The actor type is said to take part, the territory is the workshop's: neither is an answer.
+    territory = questionnaire.territory_question
+    given_by_the_room = {questionnaire.actor_question, territory.id if territory else None}
     answering = sum(
         1
         for _actor, answers in participants
-        if any(key != actor_question for key in answers)
+        if any(key not in given_by_the_room for key in answers)
     )
     groups = {}
     for actor, answer_sets in by_actor.items():
@@ -99,11 +101,12 @@ def live_figures(
             {axis: Histogram.from_scores(values) for axis, values in scores.items() if values},
         )
     rows = perceived_fragility(groups, domains, {}, min_size)
-    ranked = [(row.domain, row.total.priority) for row in rows if row.total.priority.shown]
+    # A domain nobody named is no priority of the room.
+    ranked = [(row.domain, row.total.priority) for row in rows
+              if row.total.priority.shown and row.total.priority.value > 0]
     ranked.sort(key=lambda item: (-item[1].value, domains.index(item[0])))
     profiles = impact_profiles(groups, AXES, min_size)
-    whole = _merged_histograms(groups.values())
-    profiles["all"] = {axis: quartiles(whole.get(axis), min_size) for axis in AXES}
+    profiles["all"] = {axis: _room_quartiles(groups, profiles, axis, min_size) for axis in AXES}
     histogram = None
     if histogram_question is not None:
         histogram = scale_histogram(
@@ -117,6 +120,21 @@ def live_figures(
         profiles=profiles,
         histogram=histogram,
     )
+
+
+def _room_quartiles(groups: Mapping[str, Group], profiles: Mapping[str, Mapping[str, Quartiles]],
+                    axis: str, min_size: int) -> Quartiles:
+    """The whole room's quartiles of `axis`. Like `with_total`: when the hidden groups together
+    rest on 1 to `min_size − 1` scores, the room covers the shown groups only, or comparing it
+    with them would tell where the hidden participants stand."""
+    hidden = [key for key in groups if profiles[key][axis].suppressed]
+    if 0 < sum(profiles[key][axis].n for key in hidden) < min_size:
+        kept = [group for key, group in groups.items() if key not in hidden]
+        histogram = _merged_histograms(kept).get(axis)
+        if histogram is not None:
+            return quartiles(histogram, min_size)
+        # Nothing shown: the room is the hidden groups, fewer than `min_size`, hidden too.
+    return quartiles(_merged_histograms(groups.values()).get(axis), min_size)
 
 
 def _merged_histograms(groups) -> dict[str, Histogram]:

@@ -185,6 +185,17 @@ def save_answer(workshop: Workshop, questionnaire: Questionnaire, response: Resp
         raise WorkshopError(workshop.status)
     if response.status != "in_progress":
         raise WorkshopError("completed")
+    try:
+        _store_answer(workshop, questionnaire, response, question, value, skipped)
+    except IntegrityError:
+        # Sent twice at once (a double tap): the other request stored the answer first; this
+        # one, with the answers read again, updates it.
+        db.session.rollback()
+        _store_answer(workshop, questionnaire, response, question, value, skipped)
+
+
+def _store_answer(workshop: Workshop, questionnaire: Questionnaire, response: Response,
+                  question: Question, value: AnswerValue | object, skipped: bool) -> None:
     existing = next((a for a in response.answers if a.question_id == question.id), None)
     if not skipped:
         if existing is not None:

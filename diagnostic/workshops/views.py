@@ -311,6 +311,10 @@ def _with_cookie(response, code: str, token: str):
 def participate(code: str):
     """The join page: a participant who has already joined (cookie) goes back to their place;
     a new one joins with one tap."""
+    found = workshops.by_code(code) if request.method == "GET" else None
+    if found is not None and found.code != code:
+        # Typed in lower case or with a dash: the workshop's own address.
+        return redirect(url_for(".participate", code=found.code))
     workshop = _participant_workshop(code)
     token = request.cookies.get(_cookie(code), "")
     if request.method == "GET" and token and workshops.participant(workshop, token):
@@ -424,11 +428,13 @@ def next_participant(code: str, token: str):
 
 @bp.get("/a/<code>/etat.json")
 def state(code: str):
-    """What phones poll: the status and the room's question (nothing about answers)."""
+    """What phones poll: the status and the room's question (nothing about answers; once
+    closed, only that it is over)."""
     workshop = workshops.by_code(code)
     if workshop is None or workshop.code != code:
         abort(404)
     return jsonify({
         "status": workshop.status,
-        "question": workshop.current_question if workshop.step_mode else None,
+        "question": workshop.current_question
+        if workshop.step_mode and not workshop.is_closed else None,
     })
