@@ -29,6 +29,8 @@ class Campaign(db.Model):
     status: Mapped[str] = mapped_column(String(16), default="open")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: Bumped whenever the running counts change: the dashboard's figures are cached under it.
+    revision: Mapped[int] = mapped_column(default=0, server_default="0")
 
     links: Mapped[list[CampaignLink]] = relationship(
         back_populates="campaign", cascade="all, delete-orphan", order_by="CampaignLink.id")

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import secrets
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import and_, delete, false, func, or_, select
+from flask import current_app
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -169,10 +172,18 @@ def _commune_of(response: Response) -> str:
     return parsed[1] if parsed and parsed[0] == "commune" else WHOLE
 
 
+def touch(campaign_id: int) -> None:
+    """Say that a campaign's counts changed: figures cached under its old revision are stale
+    (caller commits)."""
+    db.session.execute(update(Campaign).where(Campaign.id == campaign_id)
+                       .values(revision=Campaign.revision + 1))
+
+
 def record_completion(response: Response, questionnaire: Questionnaire) -> None:
     """Add a just-completed campaign response to its campaign's counts (caller commits)."""
     if response.campaign_id is None or response.actor is None:
         return
+    touch(response.campaign_id)
     day = (response.completed_at or utcnow()).date()
     metrics = response_metrics(questionnaire, response.answer_map(), day)
     communes = {WHOLE, _commune_of(response)}
@@ -200,6 +211,7 @@ def rebuild_counts(campaign: Campaign, catalog: Catalog, chunk: int = 5000) -> i
     """Recount a campaign from its completed responses (after a bulk load or a purge)."""
     db.session.execute(delete(CampaignStat).where(CampaignStat.campaign_id == campaign.id))
     db.session.execute(delete(CampaignScore).where(CampaignScore.campaign_id == campaign.id))
+    touch(campaign.id)
     ids = list(db.session.scalars(select(Response.id).where(
         Response.campaign_id == campaign.id, Response.status == "completed")
         .order_by(Response.id)))
@@ -243,44 +255,67 @@ def _scope_condition(model, campaign: Campaign, filters: Filters):
 
 
 def groups_for(campaign: Campaign, filters: Filters,
-               communes: dict[str, set[str]] | None = None,
-               participation_only: bool = False) -> dict[str, Group]:
+               left_out: dict[str, set[str]] | None = None,
+               participation_only: bool = False, with_scores: bool = True) -> dict[str, Group]:
     """The counts and histograms of each actor type, for the filtered part of the campaign.
 
-    `communes`: per actor type, the communes to count (instead of the filter's territory);
-    `participation_only`: the responses per day only."""
+    `left_out`: per actor type, communes of the filter's territory whose responses are not
+    counted (`Partition.left_out`): they are subtracted from the territory's sums, so that every
+    query reads one range of the primary key per commune. `participation_only`: the responses
+    per day only; `with_scores`: also the impact-score histograms."""
     actors = [link.actor for link in campaign.links if not filters.actor
               or link.actor == filters.actor]
+    left_out = {actor: codes for actor, codes in (left_out or {}).items()
+                if codes and actor in actors}
+    metrics: dict[str, dict[str, list]] = {}
+    pairs: dict[str, dict[str, dict[int, int]]] = {}
 
-    def where(model):
-        if communes is None:
-            return _scope_condition(model, campaign, filters)
-        chosen = [and_(model.actor == actor, model.commune_code.in_(sorted(codes)))
-                  for actor, codes in communes.items() if codes and actor in actors]
-        return and_(model.campaign_id == campaign.id, or_(*chosen) if chosen else false())
+    def add(actor, metric, count, total, sign=1):
+        entry = metrics.setdefault(actor, {}).setdefault(metric, [0, 0.0])
+        entry[0] += sign * int(count)
+        entry[1] += sign * float(total or 0.0)
 
-    condition = where(CampaignStat)
+    def add_score(actor, axis, key, count, sign=1):
+        histogram = pairs.setdefault(actor, {}).setdefault(axis, {})
+        histogram[key] = histogram.get(key, 0) + sign * int(count)
+
+    stat_filter = _scope_condition(CampaignStat, campaign, filters)
     if participation_only:
-        condition = and_(condition, or_(CampaignStat.metric == "n",
-                                        CampaignStat.metric.like("day:%")))
-    stats = db.session.execute(
-        select(CampaignStat.actor, CampaignStat.metric, func.sum(CampaignStat.count),
-               func.sum(CampaignStat.total))
-        .where(condition)
-        .group_by(CampaignStat.actor, CampaignStat.metric)).all()
-    scores = [] if participation_only else db.session.execute(
-        select(CampaignScore.actor, CampaignScore.axis, CampaignScore.score_key,
-               func.sum(CampaignScore.count))
-        .where(where(CampaignScore))
-        .group_by(CampaignScore.actor, CampaignScore.axis, CampaignScore.score_key)).all()
-    metrics: dict[str, dict[str, tuple[int, float]]] = {}
-    for actor, metric, count, total in stats:
-        metrics.setdefault(actor, {})[metric] = (int(count), float(total or 0.0))
-    pairs: dict[str, dict[str, list[tuple[int, int]]]] = {}
-    for actor, axis, key, count in scores:
-        pairs.setdefault(actor, {}).setdefault(axis, []).append((key, int(count)))
-    return {actor: Group(metrics.get(actor, {}),
-                         {axis: Histogram.from_pairs(values)
+        stat_filter = and_(stat_filter, or_(CampaignStat.metric == "n",
+                                            CampaignStat.metric.like("day:%")))
+    for actor, metric, count, total in db.session.execute(
+            select(CampaignStat.actor, CampaignStat.metric, func.sum(CampaignStat.count),
+                   func.sum(CampaignStat.total))
+            .where(stat_filter).group_by(CampaignStat.actor, CampaignStat.metric)):
+        add(actor, metric, count, total)
+    scored = with_scores and not participation_only
+    if scored:
+        for actor, axis, key, count in db.session.execute(
+                select(CampaignScore.actor, CampaignScore.axis, CampaignScore.score_key,
+                       func.sum(CampaignScore.count))
+                .where(_scope_condition(CampaignScore, campaign, filters))
+                .group_by(CampaignScore.actor, CampaignScore.axis, CampaignScore.score_key)):
+            add_score(actor, axis, key, count)
+    for actor, codes in left_out.items():
+        # One range of the primary key per commune left out (no GROUP BY: it would lead the
+        # planner to the metric index and a scan of the whole campaign).
+        where = [CampaignStat.campaign_id == campaign.id,
+                 CampaignStat.commune_code.in_(sorted(codes)), CampaignStat.actor == actor]
+        if participation_only:
+            where.append(or_(CampaignStat.metric == "n", CampaignStat.metric.like("day:%")))
+        for metric, count, total in db.session.execute(
+                select(CampaignStat.metric, CampaignStat.count, CampaignStat.total).where(*where)):
+            add(actor, metric, count, total, -1)
+        if scored:
+            for axis, key, count in db.session.execute(
+                    select(CampaignScore.axis, CampaignScore.score_key, CampaignScore.count).where(
+                        CampaignScore.campaign_id == campaign.id,
+                        CampaignScore.commune_code.in_(sorted(codes)),
+                        CampaignScore.actor == actor)):
+                add_score(actor, axis, key, count, -1)
+    return {actor: Group({metric: (count, total) for metric, (count, total)
+                          in metrics.get(actor, {}).items() if count},
+                         {axis: Histogram.from_pairs(list(values.items()))
                           for axis, values in pairs.get(actor, {}).items()})
             for actor in actors}
 
@@ -292,6 +327,11 @@ class Partition:
 
     counts: dict[str, dict[str, int]]
     hidden: dict[str, set[str]]
+
+    def left_out(self, actor: str, communes: set[str]) -> set[str]:
+        """The communes of `communes` with responses of `actor` that a filtered figure leaves
+        out."""
+        return communes & self.hidden.get(actor, set())
 
     def counted(self, actor: str, communes: set[str] | None) -> set[str]:
         """The communes of `communes` (None: all) whose responses a filtered figure counts."""
@@ -357,12 +397,13 @@ def protected_groups(campaign: Campaign, scope: Territory, filters: Filters,
     place = filters.territory
     inside = _communes_in(place)
     groups = groups_for(campaign, filters,
-                        {actor: parts.counted(actor, inside) for actor in actors})
-    wider = [groups_for(campaign, Filters(actor=filters.actor))]
+                        {actor: parts.left_out(actor, inside) for actor in actors})
+    wider = [groups_for(campaign, Filters(actor=filters.actor), with_scores=False)]
     for territory in _enclosing(scope, place):
         codes = _communes_in(territory)
         wider.append(groups_for(campaign, Filters(actor=filters.actor, territory=territory),
-                                {actor: parts.counted(actor, codes) for actor in actors}))
+                                {actor: parts.left_out(actor, codes) for actor in actors},
+                                with_scores=False))
     return {actor: Group(group.metrics, group.histograms,
                          tuple(subtract(view[actor].metrics, group.metrics) for view in wider))
             for actor, group in groups.items()}
@@ -478,15 +519,41 @@ def _place_condition(place: Territory):
     return [column == place.code]
 
 
-def summary(campaign: Campaign, filters: Filters, catalog: Catalog, min_size: int,
-            with_comments: bool = False) -> CampaignSummary:
-    """Everything the dashboard, the report and the API say about a campaign, protected."""
-    territory = territories.get_territory(campaign.territory)
+#: Groups of the latest dashboard views kept per worker, under the campaign's revision.
+CACHE_SIZE = 64
+_CACHE_LOCK = threading.Lock()
+
+
+def _groups(campaign: Campaign, territory: Territory, filters: Filters, min_size: int
+            ) -> tuple[dict[str, Group], dict[str, Group]]:
+    """The participation groups and the protected figure groups of a view, from the worker's
+    cache when the campaign's counts have not changed since (its revision, read from the
+    database with the campaign, says so: any worker may have changed them)."""
+    cache: OrderedDict = current_app.extensions.setdefault("campaign_groups", OrderedDict())
+    key = (campaign.public_id, campaign.revision, filters.actor,
+           filters.territory.key if filters.territory is not None else None, min_size)
+    with _CACHE_LOCK:
+        found = cache.get(key)
+        if found is not None:
+            cache.move_to_end(key)
+            return found
     if filters.territory is None:
         counted = groups = groups_for(campaign, filters)
     else:
         counted = groups_for(campaign, filters, participation_only=True)
         groups = protected_groups(campaign, territory, filters, min_size)
+    with _CACHE_LOCK:
+        cache[key] = (counted, groups)
+        while len(cache) > CACHE_SIZE:
+            cache.popitem(last=False)
+    return counted, groups
+
+
+def summary(campaign: Campaign, filters: Filters, catalog: Catalog, min_size: int,
+            with_comments: bool = False) -> CampaignSummary:
+    """Everything the dashboard, the report and the API say about a campaign, protected."""
+    territory = territories.get_territory(campaign.territory)
+    counted, groups = _groups(campaign, territory, filters, min_size)
     responses, timeline = participation(counted)
     total = sum(responses.values())
     figures_n = sum(group.n for group in groups.values())

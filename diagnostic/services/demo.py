@@ -1045,6 +1045,7 @@ def _upsert_sql(table: str, columns: tuple[str, ...], key: tuple[str, ...], sour
 
 def _save_counts(counts: _CampaignCounts, campaign_id: int) -> None:
     """Add the counted responses to the campaign's running counts (caller commits)."""
+    campaigns.touch(campaign_id)
     tables = (
         ("campaign_stat", STAT_COLUMNS, STAT_KEY, counts.stat_rows(campaign_id)),
         ("campaign_score", SCORE_COUNT_COLUMNS, SCORE_COUNT_KEY, counts.score_rows(campaign_id)),

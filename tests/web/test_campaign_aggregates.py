@@ -1132,3 +1132,33 @@ def test_dashboard_numbers(client, scenario):
             client.get(f"/campagnes/{scenario.public_id}/{chart}.svg?acteur=citoyen").status_code
             == 200
         )
+
+
+def test_a_cached_view_gives_way_to_new_responses_and_to_a_recount(app, organisers):
+    """Figures are cached per worker under the campaign's revision: a completed response, or a
+    recount, changes the revision, and the next view counts afresh."""
+    setup = new_campaign(app, organisers, links={"citoyen": "citoyen"})
+    for _ in range(5):
+        respond(app, setup, "citoyen", "69123", {"priorites": ["logement"]})
+    first, _json = summary_of(app, setup)
+    again, _json = summary_of(app, setup)
+    assert first.responses == again.responses == {"citoyen": 5}
+    respond(app, setup, "citoyen", "69123", {"priorites": ["emploi"]})
+    after, as_json = summary_of(app, setup)
+    assert after.responses == {"citoyen": 6}
+    assert domain(as_json, "emploi")["groups"]["citoyen"]["priority"] == {"n": 6, "value": 0.167}
+    lyon, _json = summary_of(app, setup, place="commune:69123")
+    assert lyon.responses == {"citoyen": 6}
+    with app.app_context():
+        campaign = db.session.get(Campaign, setup.campaign_id)
+        before = campaign.revision
+        # A recount from the responses deletes the counts first: it bumps the revision too.
+        db.session.execute(delete(CampaignStat).where(CampaignStat.campaign_id == campaign.id))
+        campaigns.rebuild_counts(campaign, catalog())
+        db.session.commit()
+        revision = db.session.scalar(
+            select(Campaign.revision).where(Campaign.id == setup.campaign_id)
+        )
+        assert revision > before
+    recounted, _json = summary_of(app, setup)
+    assert recounted.responses == {"citoyen": 6}
