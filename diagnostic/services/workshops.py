@@ -261,13 +261,16 @@ def show_question(workshop: Workshop, questionnaire: Questionnaire, question_id:
 
 
 def close(workshop: Workshop, questionnaire: Questionnaire) -> int:
-    """Close the workshop for good: every participant who said who they are is completed
-    (scored, counted); the others are dropped. Returns the participants completed."""
+    """Close the workshop for good: every participant who said who they are and answered at
+    least one question is completed (scored, counted); the others are dropped (joining is not
+    answering). Returns the participants completed."""
     completed = 0
+    given = {questionnaire.actor_question, getattr(questionnaire.territory_question, "id", None)}
     pending = db.session.scalars(select(Response).where(
         Response.workshop_id == workshop.id, Response.status == "in_progress")).all()
     for response in pending:
-        if response.actor is None:
+        answered = any(answer.question_id not in given for answer in response.answers)
+        if response.actor is None or not answered:
             db.session.delete(response)
             continue
         responses.complete_response(response, questionnaire)
@@ -357,9 +360,13 @@ def scale_questions(workshop: Workshop, questionnaire: Questionnaire) -> list[Qu
 
 
 def attachable_campaigns(workshop: Workshop, user: User) -> list[Campaign]:
-    """The user's campaigns of the workshop's territory that address its actor types."""
+    """The user's campaigns of the workshop's territory that address one of the actor types of
+    its participants."""
+    actors = set(db.session.scalars(select(Response.actor).distinct().where(
+        Response.workshop_id == workshop.id, Response.actor.is_not(None))))
     return [campaign for campaign in campaigns.campaigns_of(user)
-            if campaign.territory == workshop.territory]
+            if campaign.territory == workshop.territory
+            and actors & {link.actor for link in campaign.links}]
 
 
 def attach(workshop: Workshop, campaign: Campaign, catalog: Catalog) -> int:
@@ -373,6 +380,10 @@ def attach(workshop: Workshop, campaign: Campaign, catalog: Catalog) -> int:
         raise WorkshopError("territory")
     questionnaire = questionnaire_of(workshop, catalog)
     actors = {link.actor for link in campaign.links}
+    present = set(db.session.scalars(select(Response.actor).distinct().where(
+        Response.workshop_id == workshop.id, Response.status == "completed")))
+    if not actors & present:
+        raise WorkshopError("actors")
     attached = 0
     for response in db.session.scalars(select(Response).where(
             Response.workshop_id == workshop.id, Response.status == "completed",

@@ -30,7 +30,8 @@ TERRITORY_QUESTION = Question(
 class WorkshopForm(FlaskForm):
     #: The territory must be given (see AnswerField).
     enforce_required = True
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)],
+                        filters=[lambda value: value.strip() if isinstance(value, str) else value])
     questionnaire = SelectField(_l("Questionnaire"))
     sections = SelectMultipleField(
         _l("Sections asked (a full questionnaire only; none ticked: all of them)"),

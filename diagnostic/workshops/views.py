@@ -264,7 +264,9 @@ def attach(public_id: str):
     except workshops.WorkshopError as error:
         flash({"open": _("Close the workshop before attaching its answers."),
                "attached": _("This workshop's answers are already attached to a campaign."),
-               "territory": _("The campaign must be about the workshop's territory.")}
+               "territory": _("The campaign must be about the workshop's territory."),
+               "actors": _("The campaign addresses none of the actor types of the workshop's "
+                           "participants.")}
               .get(error.code, _("The answers could not be attached.")), "error")
         return redirect(url_for(".panel", public_id=public_id)), 303
     flash(_("%(count)d answers added to the campaign « %(title)s ».", count=count,

@@ -884,14 +884,16 @@ def test_closing_completes_who_said_who_they_are_and_drops_the_others(app, peopl
     citizen, _ = add_participant(app, made, {"acteur": "citoyen", "conf_interlocuteurs": 4,
                                              "conf_mefiance": 2})
     nobody, _ = add_participant(app, made, {})
-    company, _ = add_participant(app, made, {"acteur": "entreprise"})
+    # Saying who one is, and nothing else, is not answering: dropped too.
+    silent, _ = add_participant(app, made, {"acteur": "elu"})
+    company, _ = add_participant(app, made, {"acteur": "entreprise", "levier": "vision_partagee"})
     assert act(owner, made, "fermer").status_code == 303
     state = state_of(app, made)
     assert state.status == "closed" and state.closed_at is not None
     remaining = participants_of(app, made)
     assert [(p.id, p.actor, p.status) for p in remaining] == [
         (citizen, "citoyen", "completed"), (company, "entreprise", "completed")]
-    assert answers_of(app, nobody) == []
+    assert answers_of(app, nobody) == [] and answers_of(app, silent) == []
     with app.app_context():
         scores = {row.axis: row for row in db.session.scalars(
             select(ResponseScore).where(ResponseScore.response_id == citizen))}
@@ -1100,6 +1102,23 @@ def test_only_the_actor_types_of_the_campaign_are_attached(app, people):
     assert counts_of(app, campaign) == {"citoyen": 2}
     assert sorted((p.actor, p.campaign_id) for p in participants_of(app, made)) == [
         ("citoyen", campaign.id), ("citoyen", campaign.id), ("entreprise", None)]
+
+
+def test_a_campaign_addressing_none_of_the_participants_is_neither_offered_nor_attached(
+        app, people):
+    made = make_workshop(app, people.ids["owner"])
+    add_participant(app, made, C1)
+    close(app, made)
+    companies = new_campaign(app, people.ids["owner"], actors=("entreprise",))
+    owner = people.clients["owner"]
+    panel = owner.get(f"/ateliers/{made.public_id}").get_data(as_text=True)
+    assert companies.public_id not in panel
+    refused = act(owner, made, "rattacher", campaign=companies.public_id)
+    assert ("La campagne ne s'adresse à aucun des types d'acteurs des participants de l'atelier."
+            in plain(owner.get(refused.location)))
+    assert counts_of(app, companies) == {}
+    # Still free to be attached to a campaign that fits.
+    assert state_of(app, made).campaign_id is None
 
 
 def test_attaching_through_the_service_refuses_what_it_must(app, people):
