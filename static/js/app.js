@@ -7,12 +7,14 @@
     fr: {
       copied: "Lien copié.",
       copyFailed: "Copie impossible : sélectionnez le lien et copiez-le.",
-      found: function (n) { return n === 0 ? "Aucune commune trouvée." : n === 1 ? "1 commune trouvée." : n + " communes trouvées."; }
+      found: function (n) { return n === 0 ? "Aucune commune trouvée." : n === 1 ? "1 commune trouvée." : n + " communes trouvées."; },
+      foundAny: function (n) { return n === 0 ? "Aucun territoire trouvé." : n === 1 ? "1 territoire trouvé." : n + " territoires trouvés."; }
     },
     en: {
       copied: "Link copied.",
       copyFailed: "Could not copy: select the link and copy it.",
-      found: function (n) { return n === 0 ? "No municipality found." : n === 1 ? "1 municipality found." : n + " municipalities found."; }
+      found: function (n) { return n === 0 ? "No municipality found." : n === 1 ? "1 municipality found." : n + " municipalities found."; },
+      foundAny: function (n) { return n === 0 ? "No territory found." : n === 1 ? "1 territory found." : n + " territories found."; }
     }
   }[lang];
 
@@ -111,7 +113,7 @@
         options.appendChild(label);
       });
       fieldset.hidden = matches.length === 0;
-      status.textContent = text.found(matches.length);
+      status.textContent = (url.indexOf("levels=") === -1 ? text.found : text.foundAny)(matches.length);
     }
     function suggest() {
       var query = input.value.trim();
@@ -138,10 +140,14 @@
   if (live) {
     var liveUrl = live.getAttribute("data-live-url");
     var every = parseInt(live.getAttribute("data-live-interval"), 10) || 2000;
+    var shown = null;
     var refreshLive = function () {
       fetch(liveUrl, { headers: { Accept: "text/html" }, cache: "no-store", credentials: "same-origin" })
         .then(function (response) { return response.ok ? response.text() : null; })
-        .then(function (html) { if (html !== null) { live.innerHTML = html; } })
+        .then(function (html) {
+          /* Replaced only when it changed: a screen reader reads what is new, not the same again. */
+          if (html !== null && html !== shown) { live.innerHTML = html; shown = html; }
+        })
         .catch(function () {})
         .then(function () { setTimeout(refreshLive, every); });
     };
