@@ -3,7 +3,6 @@ participants join with a code on their phones (`/a/<code>`), without an account.
 
 from __future__ import annotations
 
-import contextlib
 import io
 
 import segno
@@ -392,10 +391,18 @@ def answer(code: str, token: str, question_id: str):
         if form.validate():
             given = {} if skip else form.answers()
             # Paused or closed meanwhile: the participant is shown why, nothing is stored.
-            with contextlib.suppress(workshops.WorkshopError):
+            try:
                 workshops.save_answer(workshop, questionnaire, response, question,
                                       given.get(question.id), skipped=question.id not in given)
-            return redirect(url_for(".ask", code=code, token=token), 303)
+            except workshops.WorkshopError:
+                return redirect(url_for(".ask", code=code, token=token), 303)
+            # Straight to the next question (one hop less for hundreds of phones); the
+            # waiting or thank-you page otherwise.
+            following = workshops.next_question(workshop, questionnaire, response)
+            if following is None:
+                return redirect(url_for(".ask", code=code, token=token), 303)
+            return redirect(url_for(".answer", code=code, token=token,
+                                    question_id=following.id), 303)
         status = 400 if form.csrf_token.errors else 422
     position = questions.index(question) + 1
     return render_template(
