@@ -13,7 +13,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
 from flask_wtf import FlaskForm
-from wtforms import Field
+from wtforms import Field, HiddenField
 from wtforms.validators import ValidationError
 
 from questionnaires import UNANSWERED, AnswerError, Question, check_value
@@ -59,6 +59,30 @@ def error_message(code: str, params: dict[str, Any] | None = None) -> str:
         "territory_many": _l("Several municipalities match “%(query)s”: choose yours in the list."),
     }
     return str(messages[code]) % params
+
+
+class SubmissionForm(FlaskForm):
+    """A form that creates something (a response, a participant): besides the CSRF token, an
+    idempotency key created when the form is rendered, so that sending it twice (a double tap,
+    the back button, a retry) creates it once."""
+
+    submission = HiddenField()
+
+    def with_new_key(self) -> SubmissionForm:
+        """Give the rendered form a fresh key (a form sent back with errors keeps its own)."""
+        from .services.responses import new_idempotency_key
+
+        if not self.submission.data:
+            self.submission.data = new_idempotency_key()
+        return self
+
+    def token(self, secret: str, scope: str) -> str | None:
+        """The private token this submission gives (`responses.token_for`), or None without a
+        valid key (a random one is then drawn)."""
+        from .services.responses import token_for, valid_idempotency_key
+
+        key = valid_idempotency_key(self.submission.data)
+        return token_for(secret, scope, key) if key else None
 
 
 class AnswerField(Field):

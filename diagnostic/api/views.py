@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, current_app, jsonify, request, url_for
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
 from questionnaires import Question, Questionnaire, applicable_answers, check_answers
 from scoring import AXES
 
+from ..extensions import db
 from ..models import as_utc
 from ..registry import catalog
 from ..services import accounts, benchmarks, campaigns, reference, responses, territories
@@ -128,6 +130,19 @@ def _json_body() -> dict[str, Any]:
 @bp.post("/responses")
 def create_response():
     """Submit a whole response; it is scored at once. Nothing is stored if anything is wrong."""
+    token = None
+    if "Idempotency-Key" in request.headers:
+        key = responses.valid_idempotency_key(request.headers["Idempotency-Key"])
+        if key is None:
+            raise InvalidRequest(
+                "Invalid Idempotency-Key",
+                {"Idempotency-Key": "expected 16 to 128 letters, digits, '-' or '_'"},
+            )
+        token = responses.token_for(current_app.secret_key, "api", key)
+        existing = responses.find_response(token)
+        if existing is not None and existing.completed:
+            # A retry of a submission already stored: the same answer, nothing stored again.
+            return jsonify(_created_body(existing, token, responses.stored_scores(existing))), 200
     body = _json_body()
     unknown = sorted(set(body) - RESPONSE_KEYS)
     if unknown:
@@ -172,21 +187,32 @@ def create_response():
         raise InvalidRequest(
             "Some answers are not valid", {key[:64]: str(error) for key, error in errors.items()}
         )
-    response, token, scores = responses.create_completed_response(
-        questionnaire, territory, applicable_answers(questionnaire, accepted), language
-    )
-    results_url = url_for("respondent.results_page", token=token, _external=True)
-    body = {
+    try:
+        response, token, scores = responses.create_completed_response(
+            questionnaire, territory, applicable_answers(questionnaire, accepted), language, token
+        )
+    except IntegrityError:
+        # The same Idempotency-Key, stored meanwhile by a concurrent request.
+        db.session.rollback()
+        existing = responses.find_response(token) if token else None
+        if existing is None or not existing.completed:
+            raise
+        return jsonify(_created_body(existing, token, responses.stored_scores(existing))), 200
+    body = _created_body(response, token, scores)
+    return jsonify(body), 201, {"Location": url_for(".get_results", token=token)}
+
+
+def _created_body(response, token: str, scores) -> dict:
+    return {
         "id": response.public_id,
         "token": token,
-        "results_url": results_url,
-        "questionnaire": questionnaire.id,
-        "version": questionnaire.version,
+        "results_url": url_for("respondent.results_page", token=token, _external=True),
+        "questionnaire": response.questionnaire_id,
+        "version": response.questionnaire_version,
         "actor": response.actor,
         "territory": response.territory,
         "scores": _scores_json(scores),
     }
-    return jsonify(body), 201, {"Location": url_for(".get_results", token=token)}
 
 
 @bp.get("/results/<token>")

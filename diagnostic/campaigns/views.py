@@ -22,6 +22,7 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
 from .. import reports
+from ..forms import SubmissionForm
 from ..i18n import current_language
 from ..models import utcnow
 from ..registry import catalog
@@ -280,11 +281,13 @@ def join(slug: str):
     questionnaire = catalog().get(link.questionnaire_id)
     if questionnaire is None:
         abort(410)
-    form = ActionForm()
+    form = SubmissionForm()
     if form.validate_on_submit():
         prefilled = territory if territory.level == "commune" else None
+        # Sent twice (double tap, back button): the response the first one started.
         _response, token = responses.start_response(
-            questionnaire, current_language(), campaign.id, prefilled
+            questionnaire, current_language(), campaign.id, prefilled,
+            token=form.token(current_app.secret_key, f"campaign:{link.slug}"),
         )
         return redirect(url_for("respondent.section", token=token, number=1))
     return render_template(
@@ -292,6 +295,6 @@ def join(slug: str):
         campaign=campaign,
         territory=territory,
         questionnaire=questionnaire,
-        form=form,
+        form=form.with_new_key(),
         link=link,
     )

@@ -19,7 +19,7 @@ from flask_wtf import FlaskForm
 from questionnaires import Questionnaire, next_section_index, shown_questions
 
 from .. import reports
-from ..forms import build_section_form, field_name
+from ..forms import SubmissionForm, build_section_form, field_name
 from ..i18n import current_language
 from ..models import Response as ResponseRecord
 from ..registry import catalog
@@ -32,8 +32,8 @@ bp = Blueprint("respondent", __name__)
 ACTIONS = ("next", "previous", "pause", "search")
 
 
-class StartForm(FlaskForm):
-    """Starting a questionnaire: nothing to fill in, only the CSRF token."""
+class StartForm(SubmissionForm):
+    """Starting a questionnaire: nothing to fill in, the CSRF token and the idempotency key."""
 
 
 class RedoForm(FlaskForm):
@@ -92,9 +92,13 @@ def start(questionnaire_id: str):
         abort(404)
     form = StartForm()
     if form.validate_on_submit():
-        _response, token = responses.start_response(questionnaire, current_language())
+        # Sent twice (double tap, back button): the response the first one started.
+        _response, token = responses.start_response(
+            questionnaire, current_language(),
+            token=form.token(current_app.secret_key, f"start:{questionnaire.id}"))
         return redirect(url_for(".section", token=token, number=1))
-    return render_template("respondent/start.html", questionnaire=questionnaire, form=form)
+    return render_template("respondent/start.html", questionnaire=questionnaire,
+                           form=form.with_new_key())
 
 
 @bp.get("/r/<token>")

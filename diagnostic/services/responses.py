@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import fields
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from questionnaires import (
     AnswerValue,
@@ -35,6 +39,27 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+#: An idempotency key: created when a form is rendered (or by an API client), sent with it.
+IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_-]{16,128}")
+
+
+def new_idempotency_key() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def valid_idempotency_key(key: object) -> str | None:
+    return key if isinstance(key, str) and IDEMPOTENCY_KEY.fullmatch(key) else None
+
+
+def token_for(secret: str, scope: str, key: str) -> str:
+    """The private token of the response a submission with idempotency key `key` creates: the
+    same key always gives the same token, so a resubmission finds the response it created
+    (by the token's hash, which is unique) instead of creating another; without the secret, a
+    key tells nothing of the token."""
+    digest = hmac.new(secret.encode("utf-8"), f"{scope}:{key}".encode(), hashlib.sha256)
+    return base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode("ascii")
+
+
 def find_response(token: str) -> Response | None:
     """The response of a private token; None for an unknown or malformed token.
 
@@ -46,8 +71,9 @@ def find_response(token: str) -> Response | None:
 
 
 def _new_response(questionnaire: Questionnaire, language: str,
-                  campaign_id: int | None = None) -> tuple[Response, str]:
-    token = secrets.token_urlsafe(TOKEN_BYTES)
+                  campaign_id: int | None = None, token: str | None = None
+                  ) -> tuple[Response, str]:
+    token = token or secrets.token_urlsafe(TOKEN_BYTES)
     response = Response(
         public_id=secrets.token_hex(16),
         token_hash=hash_token(token),
@@ -62,15 +88,33 @@ def _new_response(questionnaire: Questionnaire, language: str,
 
 
 def start_response(questionnaire: Questionnaire, language: str, campaign_id: int | None = None,
-                   territory: Territory | None = None) -> tuple[Response, str]:
+                   territory: Territory | None = None, token: str | None = None,
+                   workshop_id: int | None = None) -> tuple[Response, str]:
     """Create a response (through a campaign's link, with its commune already answered when the
-    campaign is about one); return it with its private token (shown once, never stored)."""
-    response, token = _new_response(questionnaire, language, campaign_id)
+    campaign is about one; or a workshop's participant); return it with its private token (shown
+    once, never stored). With `token` (from `token_for`), a second call with the same token
+    returns the response the first created, even when both run at once."""
+    if token is not None:
+        existing = find_response(token)
+        if existing is not None:
+            return existing, token
+    response, token = _new_response(questionnaire, language, campaign_id, token)
+    response.workshop_id = workshop_id
     question = questionnaire.territory_question
-    if territory is not None and question is not None:
-        response.answers.append(Answer(question_id=question.id, value=territory.key))
-        _apply_profile(response, questionnaire, {question.id: territory.key}, territory)
-    db.session.commit()
+    if territory is not None:
+        if question is not None:
+            response.answers.append(Answer(question_id=question.id, value=territory.key))
+        _apply_profile(response, questionnaire,
+                       {question.id: territory.key} if question is not None else {}, territory)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # The same submission, committed meanwhile by another request: that response.
+        db.session.rollback()
+        existing = find_response(token)
+        if existing is None:
+            raise
+        return existing, token
     return response, token
 
 
@@ -163,12 +207,14 @@ def create_completed_response(
     territory: Territory,
     answers: Mapping[str, AnswerValue],
     language: str,
+    token: str | None = None,
 ) -> tuple[Response, str, dict[str, AxisScore]]:
     """Store a whole response at once (the API) and score it, in one transaction.
 
-    `answers` are already checked.
+    `answers` are already checked; `token`: see `start_response` (the caller looks for the
+    response of that token first).
     """
-    response, token = _new_response(questionnaire, language)
+    response, token = _new_response(questionnaire, language, token=token)
     answers = dict(answers)
     question = questionnaire.territory_question
     if question is not None:

@@ -124,20 +124,18 @@ def questions_of(workshop: Workshop, questionnaire: Questionnaire) -> list[Quest
 # --------------------------------------------------------------------------- participants
 
 
-def join(workshop: Workshop, questionnaire: Questionnaire, language: str) -> tuple[Response, str]:
-    """A new participant: a response of the workshop, in its territory; returns it with its
-    token (given once, never stored)."""
+def join(workshop: Workshop, questionnaire: Questionnaire, language: str,
+         token: str | None = None) -> tuple[Response, str]:
+    """A new participant: a response of the workshop, in its territory, in one transaction;
+    returns it with its token (given once, never stored). With `token` (`responses.token_for`
+    of the join form's idempotency key), joining twice gives the same participant."""
+    if token is not None:
+        existing = participant(workshop, token)
+        if existing is not None:
+            return existing, token
     territory = territories.get_territory(workshop.territory)
-    response, token = responses.start_response(questionnaire, language, None, None)
-    response.workshop_id = workshop.id
-    if territory is not None:
-        response.territory = territory.key
-        response.region_code = territories.region_code_of(territory)
-        question = questionnaire.territory_question
-        if question is not None:
-            response.answers.append(Answer(question_id=question.id, value=territory.key))
-    db.session.commit()
-    return response, token
+    return responses.start_response(questionnaire, language, None, territory, token=token,
+                                    workshop_id=workshop.id)
 
 
 def participant(workshop: Workshop, token: str) -> Response | None:

@@ -24,7 +24,7 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
 from .. import reports
-from ..forms import build_section_form
+from ..forms import SubmissionForm, build_section_form
 from ..i18n import current_language
 from ..models import utcnow
 from ..registry import catalog
@@ -320,16 +320,18 @@ def participate(code: str):
     token = request.cookies.get(_cookie(code), "")
     if request.method == "GET" and token and workshops.participant(workshop, token):
         return redirect(url_for(".ask", code=code, token=token))
-    form = ActionForm()
+    form = SubmissionForm()
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
         if token and workshops.participant(workshop, token):
             # Already in (a second tap, another tab): never a second participant.
             return redirect(url_for(".ask", code=code, token=token), 303)
-        _response, token = workshops.join(workshop, _questionnaire(workshop), current_language())
+        _response, token = workshops.join(
+            workshop, _questionnaire(workshop), current_language(),
+            form.token(current_app.secret_key, f"workshop:{workshop.code}"))
         return _with_cookie(redirect(url_for(".ask", code=code, token=token), 303), code, token)
-    return render_template("workshops/join.html", workshop=workshop, form=form,
+    return render_template("workshops/join.html", workshop=workshop, form=form.with_new_key(),
                            territory=territories.get_territory(workshop.territory))
 
 

@@ -618,6 +618,42 @@ def test_the_same_answer_sent_twice_at_once_is_stored_once(app, people):
     assert answers_of(app, person) == [("acteur", "citoyen"), ("priorites", ["logement"])]
 
 
+def test_the_join_form_sent_twice_without_its_cookie_is_one_participant(app, people):
+    """A double tap whose first answer (and its cookie) was lost: the join form's idempotency
+    key gives back the same participant."""
+    made = make_workshop(app, people.ids["owner"])
+    phone = Phone(app, made.code)
+    page = phone.client.get(f"/a/{made.code}").get_data(as_text=True)
+    key = re.search(r'name="submission" type="hidden" value="([\w-]+)"', page).group(1)
+    form = {"csrf_token": csrf_token(page), "submission": key}
+    first = phone.client.post(f"/a/{made.code}", data=form)
+    phone.client.delete_cookie(f"atelier_{made.code}", path=f"/a/{made.code}")
+    second = phone.client.post(f"/a/{made.code}", data=form)
+    assert first.status_code == second.status_code == 303
+    assert first.location == second.location
+    assert len(participants_of(app, made)) == 1
+    # Another phone, another form: another participant.
+    Phone(app, made.code).join()
+    assert len(participants_of(app, made)) == 2
+
+
+def test_a_campaign_link_posted_twice_starts_one_response(app, people):
+    campaign = new_campaign(app, people.ids["owner"])
+    with app.app_context():
+        slug = next(link.slug for link in db.session.get(Campaign, campaign.id).links
+                    if link.actor == "citoyen")
+    client = app.test_client()
+    page = client.get(f"/c/{slug}").get_data(as_text=True)
+    key = re.search(r'name="submission" type="hidden" value="([\w-]+)"', page).group(1)
+    form = {"csrf_token": csrf_token(page), "submission": key}
+    first, second = client.post(f"/c/{slug}", data=form), client.post(f"/c/{slug}", data=form)
+    assert first.status_code == second.status_code == 302
+    assert first.location == second.location
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Response).where(
+            Response.campaign_id == campaign.id)) == 1
+
+
 def test_the_cookie_of_one_workshop_does_not_open_another(app, people):
     first = make_workshop(app, people.ids["owner"])
     second = make_workshop(app, people.ids["owner"], title="Atelier voisin")
