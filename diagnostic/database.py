@@ -2,34 +2,95 @@
 
 from __future__ import annotations
 
+import functools
+import time
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, current_app
 from flask_migrate import upgrade
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
+from werkzeug.exceptions import ServiceUnavailable
 
 from .extensions import db, migrate
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    cursor = dbapi_connection.cursor()
-    # WAL lets readers work while a respondent's answers are written.
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=15000")
-    cursor.close()
+#: How long a SQLite write waits for another one's lock before failing (milliseconds).
+BUSY_TIMEOUT_MS = 15000
+#: Waits between the attempts of a write that met a locked or conflicting database (seconds).
+RETRY_DELAYS = (0.05, 0.2, 0.5)
+#: PostgreSQL errors worth retrying: serialization failure, deadlock, lock not available.
+TRANSIENT_SQLSTATES = {"40001", "40P01", "55P03"}
+
+
+def _sqlite_pragmas(busy_timeout_ms: int):
+    def set_pragmas(dbapi_connection, _record) -> None:
+        cursor = dbapi_connection.cursor()
+        # WAL lets readers work while a respondent's answers are written.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.close()
+
+    return set_pragmas
+
+
+class DatabaseBusy(RuntimeError):
+    """A write still met a locked database after its retries: the visitor is asked to try again
+    (HTTP 503), with what they sent kept."""
+
+
+def is_transient(error: Exception) -> bool:
+    """A locked SQLite database, or a PostgreSQL conflict that a new attempt can get past."""
+    if not isinstance(error, OperationalError | DBAPIError):
+        return False
+    original = getattr(error, "orig", None)
+    if getattr(original, "sqlstate", None) in TRANSIENT_SQLSTATES:
+        return True
+    text = str(original or error).lower()
+    return "database is locked" in text or "database is busy" in text
+
+
+def retrying(function):
+    """Run a write again, after a rollback and a short wait, when it meets a locked database;
+    raise `DatabaseBusy` when every attempt did."""
+
+    @functools.wraps(function)
+    def attempt(*args, **kwargs):
+        for delay in (*RETRY_DELAYS, None):
+            try:
+                return function(*args, **kwargs)
+            except DBAPIError as error:
+                if not is_transient(error):
+                    raise
+                db.session.rollback()
+                if delay is None:
+                    raise DatabaseBusy(str(error.orig or error)[:200]) from error
+                time.sleep(delay)
+        raise AssertionError("unreachable")
+
+    return attempt
+
+
+def _busy(_error: DatabaseBusy):
+    """Anything that did not catch DatabaseBusy itself: the 503 page (or JSON on the API)."""
+    response = current_app.handle_http_exception(ServiceUnavailable())
+    response.headers["Retry-After"] = "2"
+    return response
 
 
 def init_app(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
+    app.register_error_handler(DatabaseBusy, _busy)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         with app.app_context():
             engine: Engine = db.engine
-            event.listen(engine, "connect", _sqlite_pragmas)
+            timeout = app.config.get("SQLITE_BUSY_TIMEOUT_MS", BUSY_TIMEOUT_MS)
+            event.listen(engine, "connect", _sqlite_pragmas(timeout))
 
 
 def migrate_schema() -> None:

@@ -19,11 +19,12 @@ from flask_wtf import FlaskForm
 from questionnaires import Questionnaire, next_section_index, shown_questions
 
 from .. import reports
+from ..database import DatabaseBusy, retrying
 from ..forms import SubmissionForm, build_section_form, field_name
 from ..i18n import current_language
 from ..models import Response as ResponseRecord
 from ..registry import catalog
-from ..services import campaigns, reference, responses, results, territories
+from ..services import campaigns, privacy, reference, responses, results, territories
 from ..templating import class_labels
 from . import charts as charts_for
 
@@ -38,6 +39,10 @@ class StartForm(SubmissionForm):
 
 class RedoForm(FlaskForm):
     """Starting the self-diagnosis again from the results page."""
+
+
+class DeleteForm(FlaskForm):
+    """Deleting one's answers: the CSRF token (and `confirmer=oui` once confirmed)."""
 
 
 def _load(token: str) -> tuple[ResponseRecord, Questionnaire]:
@@ -141,9 +146,16 @@ def section(token: str, number: int):
         if action not in ACTIONS:
             abort(400)
         form.enforce_required = action in ("next", "search")
+        busy = False
         if form.validate() and action != "search":
-            return _save_and_move(token, response, questionnaire, index, form, action)
-        if form.csrf_token.errors:
+            try:
+                return _save_and_move(token, response, questionnaire, index, form, action)
+            except DatabaseBusy:
+                # The answers sent are shown again, with a « réessayer » message.
+                busy = True
+        if busy:
+            status = 503
+        elif form.csrf_token.errors:
             status = 400
         elif form.errors and action != "search":
             status = 422
@@ -204,7 +216,7 @@ def _finish(token: str, response: ResponseRecord, questionnaire: Questionnaire, 
         )
         number = questionnaire.section_index(missing.section) + 1
         return redirect(url_for(".section", token=token, number=number))
-    responses.complete_response(response, questionnaire)
+    retrying(responses.complete_response)(response, questionnaire)
     return redirect(url_for(".results_page", token=token))
 
 
@@ -218,6 +230,7 @@ def pause(token: str):
         response=response,
         token=token,
         resume_url=url_for(".resume", token=token, _external=True),
+        delete_form=DeleteForm(),
     )
 
 
@@ -256,6 +269,7 @@ def _results_context(token: str) -> dict:
             "domains": url_for(".domains_chart", token=token),
         },
         "redo_form": RedoForm(),
+        "delete_form": DeleteForm(),
         "pdf": False,
     }
 
@@ -302,6 +316,36 @@ def redo(token: str):
     questionnaire = catalog().get(response.questionnaire_id)
     _new, new_token = responses.redo_response(response, questionnaire, current_language())
     return redirect(url_for(".section", token=new_token, number=1))
+
+
+@bp.post("/r/<token>/supprimer")
+def delete(token: str):
+    """Delete one's own answers: the button asks to confirm, the confirmation deletes the
+    response, its answers and scores for good (the aggregates follow); the link then leads
+    nowhere (404)."""
+    response = responses.find_response(token)
+    if response is None:
+        abort(404)
+    form = DeleteForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if request.form.get("confirmer") != "oui":
+        return render_template(
+            "respondent/delete.html",
+            questionnaire=catalog().get(response.questionnaire_id, response.questionnaire_version),
+            response=response,
+            token=token,
+            form=form,
+            back=url_for(".results_page" if response.completed else ".pause", token=token),
+        )
+    privacy.delete_response(response, catalog())
+    return redirect(url_for(".deleted"), 303)
+
+
+@bp.get("/reponses-supprimees")
+def deleted():
+    """Said once the answers are deleted."""
+    return render_template("respondent/deleted.html")
 
 
 def init_app(app) -> None:

@@ -25,6 +25,7 @@ from questionnaires import (
 from scoring import AXES, AxisScore, score_axes
 from scoring.benchmarks import score_key
 
+from ..database import retrying
 from ..extensions import db
 from ..models import Answer, Response, ResponseScore, Territory, utcnow
 from . import benchmarks, territories
@@ -87,6 +88,7 @@ def _new_response(questionnaire: Questionnaire, language: str,
     return response, token
 
 
+@retrying
 def start_response(questionnaire: Questionnaire, language: str, campaign_id: int | None = None,
                    territory: Territory | None = None, token: str | None = None,
                    workshop_id: int | None = None) -> tuple[Response, str]:
@@ -133,6 +135,7 @@ def _apply_profile(
         response.actor = actor
 
 
+@retrying
 def save_section(
     response: Response,
     questionnaire: Questionnaire,
@@ -202,6 +205,7 @@ def complete_response(response: Response, questionnaire: Questionnaire) -> dict[
     return scores
 
 
+@retrying
 def create_completed_response(
     questionnaire: Questionnaire,
     territory: Territory,

@@ -20,6 +20,7 @@ from questionnaires import AnswerValue, Catalog, Question, Questionnaire
 from questionnaires.answers import applicable_questions
 from scoring.live import LiveFigures, live_figures
 
+from ..database import retrying
 from ..extensions import db
 from ..models import Answer, Campaign, Response, Territory, User, Workshop, utcnow
 from . import campaigns, responses, territories
@@ -176,6 +177,7 @@ def next_question(workshop: Workshop, questionnaire: Questionnaire,
     return None
 
 
+@retrying
 def save_answer(workshop: Workshop, questionnaire: Questionnaire, response: Response,
                 question: Question, value: AnswerValue | object, skipped: bool = False) -> None:
     """Store one answer (or a skip), as it is given, and move the participant on."""
