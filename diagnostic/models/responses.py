@@ -53,6 +53,10 @@ class Response(db.Model):
     #: The campaign whose public link the response came through, if any.
     campaign_id: Mapped[int | None] = mapped_column(
         ForeignKey("campaign.id", ondelete="SET NULL"), index=True)
+    #: Submissions rate limit, kept with the response (no extra write): the minute (since the
+    #: epoch) of the current window and the submissions counted in it.
+    rate_window: Mapped[int | None]
+    rate_count: Mapped[int] = mapped_column(default=0, server_default="0")
     #: The live workshop this participant answered in.
     workshop_id: Mapped[int | None] = mapped_column(
         ForeignKey("workshop.id", ondelete="SET NULL"), index=True)

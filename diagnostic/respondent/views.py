@@ -145,6 +145,7 @@ def section(token: str, number: int):
         action = request.form.get("action", "next")
         if action not in ACTIONS:
             abort(400)
+        _count_submission(response)
         form.enforce_required = action in ("next", "search")
         busy = False
         if form.validate() and action != "search":
@@ -172,6 +173,14 @@ def section(token: str, number: int):
         has_previous=next_section_index(questionnaire, stored, index, -1) is not None,
         campaign_scope=scope,
     ), status
+
+
+def _count_submission(response: ResponseRecord) -> None:
+    """429 beyond the submissions a private token may send in a minute (nothing stored)."""
+    try:
+        responses.count_submission(response, current_app.config["SUBMISSIONS_PER_MINUTE"])
+    except responses.TooManySubmissions:
+        abort(429)
 
 
 def _save_and_move(

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import re
 import secrets
+import time
 from collections.abc import Mapping
 from dataclasses import fields
 
@@ -163,6 +164,24 @@ def save_section(
     response.current_section = resume_at
     response.updated_at = utcnow()
     db.session.commit()
+
+
+class TooManySubmissions(RuntimeError):
+    """More submissions with one private token than the limit allows in a minute."""
+
+
+def count_submission(response: Response, limit: int, now: float | None = None) -> None:
+    """Count a submission with this response's token in the current minute (saved with the
+    submission itself); raise TooManySubmissions beyond `limit` (nothing is then saved). The
+    count lives in the database, so every worker sees it; it is per token, not per address (a
+    workshop puts hundreds of phones behind one address)."""
+    minute = int((time.time() if now is None else now) // 60)
+    if response.rate_window != minute:
+        response.rate_window, response.rate_count = minute, 0
+    if response.rate_count >= limit:
+        db.session.rollback()
+        raise TooManySubmissions(response.public_id)
+    response.rate_count += 1
 
 
 def first_missing_required(

@@ -28,7 +28,7 @@ from ..forms import SubmissionForm, build_section_form
 from ..i18n import current_language
 from ..models import utcnow
 from ..registry import catalog
-from ..services import campaigns, exports, territories, workshops
+from ..services import campaigns, exports, responses, territories, workshops
 from .forms import workshop_form
 
 bp = Blueprint("workshops", __name__)
@@ -388,6 +388,10 @@ def answer(code: str, token: str, question_id: str):
         action = request.form.get("action", "next")
         if action not in ("next", "skip"):
             abort(400)
+        try:
+            responses.count_submission(response, current_app.config["SUBMISSIONS_PER_MINUTE"])
+        except responses.TooManySubmissions:
+            abort(429)
         skip = action == "skip" and question.id != actor_question
         form.enforce_required = not skip and question.id == actor_question
         if form.validate():

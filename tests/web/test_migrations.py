@@ -43,7 +43,7 @@ def test_migrations_create_the_schema_the_models_describe(backend, tmp_path):
             assert set(inspect(db.engine).get_table_names()) == TABLES
             with db.engine.connect() as connection:
                 context = MigrationContext.configure(connection)
-                assert context.get_current_revision() == "0007"
+                assert context.get_current_revision() == "0008"
                 # Models and migrations agree: nothing left for autogenerate to add.
                 assert compare_metadata(context, db.metadata) == []
             downgrade(directory=str(MIGRATIONS_DIR), revision="base")
