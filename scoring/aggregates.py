@@ -25,9 +25,10 @@ import numpy as np
 
 from questionnaires import AnswerValue, Questionnaire, applicable_answers
 
+from . import suppression
 from .benchmarks import Histogram
 from .perception import classify_group
-from .suppression import Cell, protect
+from .suppression import Cell
 
 DONT_KNOW = "nsp"
 ALL = "all"
@@ -97,7 +98,8 @@ class Group:
 
     def cell(self, metrics: Sequence[str], value: float | None, min_size: int) -> Cell:
         """`value`, computed from the responses counted by `metrics`, protected."""
-        cell = protect(sum(self.count(metric) for metric in metrics), value, min_size)
+        cell = suppression.protect(
+            sum(self.count(metric) for metric in metrics), value, min_size)
         if cell.suppressed or cell.n == 0:
             return cell
         for complement in self.complements:
@@ -296,7 +298,7 @@ class Quartiles:
 def quartiles(histogram: Histogram | None, min_size: int) -> Quartiles:
     """Median and quartiles of a group's scores, protected like any figure."""
     n = histogram.n if histogram is not None else 0
-    cell = protect(n, 0.0 if n else None, min_size)
+    cell = suppression.protect(n, 0.0 if n else None, min_size)
     if cell.suppressed or n == 0:
         return Quartiles(n=n, suppressed=cell.suppressed)
     return Quartiles(

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import suppression
+
 #: Scores are compared at this many steps per point (tenths).
 STEPS_PER_POINT = 10
 
@@ -126,7 +128,8 @@ def summarise(histogram: Histogram, score: float | None, min_size: int) -> Group
     """A group's summary for a respondent's `score` (None: no percentile), or suppressed when the
     group has fewer than `min_size` scores."""
     n = histogram.n
-    if n < min_size:
+    # The one shared rule (`suppression.protect`); an empty group has nothing to show either.
+    if n == 0 or suppression.protect(n, 0.0, min_size).suppressed:
         return GroupSummary(n=n, suppressed=True)
     return GroupSummary(
         n=n,

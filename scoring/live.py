@@ -14,6 +14,7 @@ from datetime import date
 from questionnaires import AnswerValue, Questionnaire
 from questionnaires.answers import applicable_answers
 
+from . import suppression
 from .aggregates import (
     DONT_KNOW,
     DomainRow,
@@ -27,7 +28,7 @@ from .aggregates import (
 )
 from .benchmarks import Histogram
 from .scores import AXES, score_axes
-from .suppression import Cell, protect
+from .suppression import Cell
 
 #: How many priority domains the projector lists.
 TOP_PRIORITIES = 5
@@ -174,7 +175,7 @@ def scale_histogram(
         counts[found.value] += 1
         scores.append(found.score)
     n = sum(counts.values()) + dont_know
-    cell = protect(n, sum(scores) / len(scores) if scores else None, min_size)
+    cell = suppression.protect(n, sum(scores) / len(scores) if scores else None, min_size)
     if cell.suppressed or n == 0:
         return ScaleHistogram(question=question_id, n=n, suppressed=cell.suppressed)
     bars = [Bar(value, count) for value, count in counts.items()]

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, func, select
 
 from questionnaires import Catalog, Question
+from scoring import suppression
 
 from ..extensions import db
 from ..models import Answer, Campaign, Response, Territory, Workshop
@@ -125,13 +126,14 @@ def _table(responses, questions: list[Question], min_size: int, hidden: dict[str
            language: str) -> ExportTable:
     per_actor = Counter(row.actor for row in responses)
     notes = []
-    small = sorted(actor for actor, n in per_actor.items() if n < min_size)
+    small = sorted(actor for actor, n in per_actor.items()
+                   if suppression.protect(n, 0.0, min_size).suppressed)
     for actor in small:
         notes.append(f"{actor}: moins de {min_size} réponses, non exportées / fewer than "
                      f"{min_size} responses, not exported")
     kept = [row for row in responses if row.actor not in small]
     silent = sorted(actor for actor, n in per_actor.items()
-                    if actor not in small and n < 2 * min_size)
+                    if actor not in small and suppression.protect(n, 0.0, 2 * min_size).suppressed)
     for actor in silent:
         notes.append(f"{actor}: moins de {2 * min_size} réponses, textes libres non exportés / "
                      f"fewer than {2 * min_size} responses, free texts not exported")

@@ -1162,3 +1162,51 @@ def test_a_cached_view_gives_way_to_new_responses_and_to_a_recount(app, organise
         assert revision > before
     recounted, _json = summary_of(app, setup)
     assert recounted.responses == {"citoyen": 6}
+
+
+#: Every campaign URL with figures in it, and those without (a new URL must be put in one).
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+AGGREGATE_URLS = {
+    "/campagnes/{id}": "text/html",
+    "/campagnes/{id}?acteur=citoyen": "text/html",
+    "/campagnes/{id}?lieu=commune:69123": "text/html",
+    "/campagnes/{id}/participation.svg": "image/svg+xml",
+    "/campagnes/{id}/regards.svg": "image/svg+xml",
+    "/campagnes/{id}/impacts.svg": "image/svg+xml",
+    "/campagnes/{id}/export.csv": "text/csv",
+    "/campagnes/{id}/export.xlsx": XLSX,
+    "/campagnes/{id}/rapport.pdf": "application/pdf",
+    "/api/v1/campaigns/{id}/summary": "application/json",
+}
+WITHOUT_FIGURES = {"/campagnes/<public_id>/liens", "/campagnes/<public_id>/qr/<actor>.<kind>"}
+
+
+def test_every_figure_of_every_campaign_url_goes_through_the_shared_suppression(
+        app, client, scenario, monkeypatch):
+    """`scoring.suppression.protect` is the one rule: each URL that shows figures calls it (a
+    page computing a figure its own way would not)."""
+    from scoring import suppression
+
+    calls = []
+    original = suppression.protect
+
+    def spy(n, value, min_size):
+        calls.append(n)
+        return original(n, value, min_size)
+
+    monkeypatch.setattr(suppression, "protect", spy)
+    log_in(client, scenario.email)
+    for path, mimetype in AGGREGATE_URLS.items():
+        calls.clear()
+        answer = client.get(path.format(id=scenario.public_id))
+        assert answer.status_code == 200, path
+        assert answer.mimetype == mimetype, path
+        assert calls, f"{path} shows figures without scoring.suppression.protect"
+    rules = {re.sub(r"<(?:[a-z]+(?:\([^)]*\))?:)?(\w+)>", r"<\1>", rule.rule)
+             for rule in app.url_map.iter_rules()
+             if rule.rule.startswith(("/campagnes/<", "/api/v1/campaigns/<"))
+             and "GET" in rule.methods}
+    covered = {re.sub(r"\{id\}", "<public_id>", path.split("?")[0])
+               .replace("participation.svg", "<name>.svg").replace("export.csv", "export.<kind>")
+               for path in AGGREGATE_URLS}
+    assert rules - covered - WITHOUT_FIGURES == set()

@@ -1548,3 +1548,36 @@ def test_attaching_to_a_campaign_one_may_not_see_is_400(app, people, campaign):
     assert answer.status_code == 400
     assert state_of(app, made).campaign_id is None
     assert counts_of(app, theirs) == {}
+
+
+def test_every_workshop_url_with_figures_goes_through_the_shared_suppression(
+        app, people, monkeypatch):
+    from scoring import suppression
+
+    made = make_workshop(app, people.ids["owner"])
+    for answers in (C1, C2, C3, E1):
+        add_participant(app, made, answers)
+    calls = []
+    original = suppression.protect
+
+    def spy(n, value, min_size):
+        calls.append(n)
+        return original(n, value, min_size)
+
+    monkeypatch.setattr(suppression, "protect", spy)
+    owner = people.clients["owner"]
+    urls = ["", "/projection", "/projection/direct", "/synthese", "/synthese?format=pdf",
+            "/export.csv", "/export.xlsx"]
+    for suffix in urls:
+        calls.clear()
+        answer = owner.get(f"/ateliers/{made.public_id}{suffix}")
+        assert answer.status_code == 200, suffix
+        assert calls, f"/ateliers/<id>{suffix} shows figures without scoring.suppression.protect"
+    without = {"/ateliers/<public_id>/qr.<kind>"}
+    rules = {re.sub(r"<(?:[a-z]+(?:\([^)]*\))?:)?(\w+)>", r"<\1>", rule.rule)
+             for rule in app.url_map.iter_rules()
+             if rule.rule.startswith("/ateliers/<") and "GET" in rule.methods}
+    covered = {f"/ateliers/<public_id>{suffix.split('?')[0]}".replace("export.csv",
+                                                                       "export.<kind>")
+               for suffix in urls}
+    assert rules - covered - without == set()
