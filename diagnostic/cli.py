@@ -126,6 +126,30 @@ def purge_demo_command() -> None:
     click.echo(f"Removed {purge_demo()} demo responses; reference groups recounted.")
 
 
+@click.command("purge-expired")
+@click.option("--dry-run", is_flag=True, help="Only say how many responses would be deleted.")
+@with_appcontext
+def purge_expired_command(dry_run: bool) -> None:
+    """Delete the responses completed, or last saved, more than RETENTION_DAYS days ago (demo
+    ones too), then recount the reference groups and the campaigns concerned."""
+    from flask import current_app
+
+    from .services.privacy import purge_expired
+
+    days = current_app.config.get("RETENTION_DAYS")
+    if not days:
+        click.echo("RETENTION_DAYS is not set: responses are kept, nothing to do.")
+        return
+    found = purge_expired(days, catalog(), dry_run=dry_run)
+    details = (f"{found.completed} completed, {found.unfinished} unfinished, "
+               f"{found.demo} of them demo")
+    if dry_run:
+        click.echo(f"{found.total} responses older than {days} days would be removed "
+                   f"({details}); nothing was deleted.")
+    else:
+        click.echo(f"Removed {found.total} responses older than {days} days ({details}).")
+
+
 @click.command("create-user")
 @click.argument("email")
 @click.option("--role", type=click.Choice(["organiser", "admin"]), default="organiser",
@@ -159,5 +183,5 @@ def create_user_command(email: str, role: str, name: str | None, generate: bool)
 
 def init_app(app: Flask) -> None:
     for command in (init_db_command, load_reference_command, seed_demo_command,
-                    purge_demo_command, create_user_command):
+                    purge_demo_command, purge_expired_command, create_user_command):
         app.cli.add_command(command)

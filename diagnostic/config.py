@@ -68,6 +68,7 @@ def configure(app: Flask, overrides: dict | None = None) -> None:
         SQLALCHEMY_ENGINE_OPTIONS=engine_options(url),
         MIN_GROUP_SIZE=positive_int("MIN_GROUP_SIZE", 5),
         SUBMISSIONS_PER_MINUTE=positive_int("SUBMISSIONS_PER_MINUTE", 60),
+        RETENTION_DAYS=positive_int("RETENTION_DAYS", 0) or None,  # None: responses are kept
         MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH,
         BABEL_DEFAULT_LOCALE="fr",
         BABEL_DEFAULT_TIMEZONE="Europe/Paris",

@@ -18,6 +18,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
@@ -26,7 +27,7 @@ from ..forms import SubmissionForm
 from ..i18n import current_language
 from ..models import utcnow
 from ..registry import catalog
-from ..services import campaigns, exports, reference, responses, territories
+from ..services import campaigns, exports, privacy, reference, responses, territories
 from . import charts as charts_for
 from .forms import campaign_form
 
@@ -213,6 +214,27 @@ def set_status(public_id: str, action: str):
         "success",
     )
     return redirect(url_for(".dashboard", public_id=public_id))
+
+
+@bp.post("/campagnes/<public_id>/supprimer")
+@login_required
+def delete(public_id: str):
+    """Delete the campaign and all its responses: the button asks to confirm (saying how many
+    responses go), the confirmation deletes them (the reference groups follow)."""
+    campaign = _campaign(public_id)
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if request.form.get("confirmer") != "oui":
+        return render_template("campaigns/delete.html", campaign=campaign, action_form=form,
+                               count=privacy.campaign_count(campaign),
+                               territory=territories.get_territory(campaign.territory))
+    title = campaign.title
+    removed = privacy.delete_campaign(campaign)
+    flash(ngettext("The campaign « %(title)s » and its %(num)d response were deleted.",
+                   "The campaign « %(title)s » and its %(num)d responses were deleted.",
+                   removed, title=title), "success")
+    return redirect(url_for(".list_campaigns"), 303)
 
 
 @bp.get("/campagnes/<public_id>/export.<any(csv, xlsx):kind>")

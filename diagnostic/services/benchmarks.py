@@ -3,7 +3,8 @@ scans the responses.
 
 Each completed response adds one to its group's histogram for each axis it has a score on, in its
 region and in the country (`region_code` ""), and updates the group's size and period. A bulk load
-(demo data) rebuilds them at once with `rebuild_distributions`.
+(demo data) rebuilds them at once with `rebuild_distributions`. A deleted response is taken out
+again: `record_removal`, or `removal_of` then `subtract` for many at once.
 """
 
 from __future__ import annotations
@@ -12,14 +13,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, insert, literal, select, union_all
+from sqlalchemy import bindparam, delete, func, insert, literal, select, union_all, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from scoring.benchmarks import GroupSummary, Histogram, summarise
 
 from ..extensions import db
-from ..models import BenchmarkGroup, Response, ResponseScore, ScoreDistribution
+from ..models import BenchmarkGroup, Response, ResponseScore, ScoreDistribution, as_utc
 
 NATIONAL = ""
 
@@ -72,6 +73,108 @@ def record_completion(response: Response) -> None:
                     set_={"count": ScoreDistribution.count + 1},
                 )
             )
+
+
+@dataclass
+class Removal:
+    """What responses about to be deleted count in the reference groups: per group
+    (questionnaire, actor, region), the responses and their first and last completion; per
+    group, axis and score key, the scores."""
+
+    groups: dict[tuple[str, str, str], tuple[int, datetime, datetime]]
+    scores: dict[tuple[str, str, str, str, int], int]
+
+    def __bool__(self) -> bool:
+        return bool(self.groups)
+
+
+def record_removal(response: Response) -> None:
+    """Take a completed response out of its reference groups, before it is deleted: the mirror
+    of `record_completion` (in the caller's transaction)."""
+    if response.actor is None or not response.completed:
+        return
+    regions = [NATIONAL] + ([response.region_code] if response.region_code else [])
+    group = (response.questionnaire_id, response.actor)
+    moment = as_utc(response.completed_at)
+    subtract(Removal(
+        {(*group, region): (1, moment, moment) for region in regions},
+        {(*group, region, score.axis, score.score_key): 1 for region in regions
+         for score in response.scores if score.score_key is not None}),
+        Response.id != response.id)
+
+
+def removal_of(condition) -> Removal:
+    """What the completed responses matching `condition` (on Response) count in the reference
+    groups, read before they are deleted (two grouped queries); `subtract` it once they are."""
+    completed = (Response.status == "completed", Response.actor.is_not(None), condition)
+    group = [Response.questionnaire_id, Response.actor, Response.region_code]
+    groups: dict[tuple[str, str, str], tuple[int, datetime, datetime]] = {}
+    for questionnaire_id, actor, region, n, first, last in db.session.execute(
+            select(*group, func.count(), func.min(Response.completed_at),
+                   func.max(Response.completed_at)).where(*completed).group_by(*group)):
+        first, last = as_utc(first), as_utc(last)
+        keys = [NATIONAL] + ([region] if region else [])
+        for key in keys:
+            before = groups.get((questionnaire_id, actor, key))
+            if before is not None:
+                n_, first_, last_ = before
+                n, first, last = n + n_, min(first, first_), max(last, last_)
+            groups[(questionnaire_id, actor, key)] = (n, first, last)
+    scores: dict[tuple[str, str, str, str, int], int] = {}
+    for questionnaire_id, actor, region, axis, key, n in db.session.execute(
+            select(*group, ResponseScore.axis, ResponseScore.score_key, func.count())
+            .join(ResponseScore, ResponseScore.response_id == Response.id)
+            .where(*completed, ResponseScore.score_key.is_not(None))
+            .group_by(*group, ResponseScore.axis, ResponseScore.score_key)):
+        for region_key in [NATIONAL] + ([region] if region else []):
+            entry = (questionnaire_id, actor, region_key, axis, key)
+            scores[entry] = scores.get(entry, 0) + n
+    return Removal(groups, scores)
+
+
+def subtract(removal: Removal, *still_counted) -> None:
+    """Take a removal out of the histograms and the groups' sizes (rows reaching 0 go); a
+    group whose first or last response went gets its period from the responses left (those
+    matching `still_counted` too, when they are not deleted yet). In the caller's transaction."""
+    if not removal:
+        return
+    histograms, sizes = ScoreDistribution.__table__, BenchmarkGroup.__table__
+    score_key_names = ("questionnaire_id", "actor", "region_code", "axis", "score_key")
+    group_key_names = score_key_names[:3]
+
+    def decrement(table, names, column, amounts):
+        db.session.execute(
+            update(table).where(*(table.c[name] == bindparam(f"key_{name}") for name in names))
+            .values({column: table.c[column] - bindparam("amount")}),
+            [{**{f"key_{name}": value for name, value in zip(names, key, strict=True)},
+              "amount": amount} for key, amount in amounts.items()])
+
+    if removal.scores:
+        decrement(histograms, score_key_names, "count", removal.scores)
+    decrement(sizes, group_key_names, "responses",
+              {key: n for key, (n, _first, _last) in removal.groups.items()})
+    questionnaires = sorted({key[0] for key in removal.groups})
+    db.session.execute(delete(histograms).where(
+        histograms.c.questionnaire_id.in_(questionnaires), histograms.c.count <= 0))
+    db.session.execute(delete(sizes).where(
+        sizes.c.questionnaire_id.in_(questionnaires), sizes.c.responses <= 0))
+    for key, (_n, first, last) in removal.groups.items():
+        row = db.session.get(BenchmarkGroup, key, populate_existing=True)
+        if row is None or (first > as_utc(row.first_at) and last < as_utc(row.last_at)):
+            continue
+        questionnaire_id, actor, region = key
+        where = [Response.questionnaire_id == questionnaire_id, Response.actor == actor,
+                 Response.status == "completed", *still_counted]
+        if region != NATIONAL:
+            where.append(Response.region_code == region)
+        first_at, last_at = db.session.execute(
+            select(func.min(Response.completed_at), func.max(Response.completed_at))
+            .where(*where)).one()
+        if first_at is None:  # counted, yet no response left: the count was wrong
+            db.session.delete(row)
+        else:
+            row.first_at, row.last_at = first_at, last_at
+    db.session.flush()
 
 
 def rebuild_distributions() -> None:

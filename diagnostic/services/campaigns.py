@@ -179,8 +179,9 @@ def touch(campaign_id: int) -> None:
                        .values(revision=Campaign.revision + 1))
 
 
-def record_completion(response: Response, questionnaire: Questionnaire) -> None:
-    """Add a just-completed campaign response to its campaign's counts (caller commits)."""
+def record_completion(response: Response, questionnaire: Questionnaire, sign: int = 1) -> None:
+    """Add a just-completed campaign response to its campaign's counts; with `sign` -1, take a
+    counted response out of them before it is deleted (rows reaching 0 go). Caller commits."""
     if response.campaign_id is None or response.actor is None:
         return
     touch(response.campaign_id)
@@ -188,7 +189,8 @@ def record_completion(response: Response, questionnaire: Questionnaire) -> None:
     metrics = response_metrics(questionnaire, response.answer_map(), day)
     communes = {WHOLE, _commune_of(response)}
     rows = [{"campaign_id": response.campaign_id, "actor": response.actor,
-             "commune_code": commune, "metric": metric, "count": count, "total": total}
+             "commune_code": commune, "metric": metric, "count": sign * count,
+             "total": sign * total}
             for commune in communes for metric, (count, total) in metrics.items()]
     statement = _insert(CampaignStat)
     db.session.execute(statement.on_conflict_do_update(
@@ -197,14 +199,19 @@ def record_completion(response: Response, questionnaire: Questionnaire) -> None:
               "total": CampaignStat.total + statement.excluded.total}), rows)
     scored = [{"campaign_id": response.campaign_id, "actor": response.actor,
                "commune_code": commune, "axis": score.axis, "score_key": score.score_key,
-               "count": 1}
+               "count": sign}
               for commune in communes for score in response.scores
               if score.score_key is not None]
     if scored:
         statement = _insert(CampaignScore)
         db.session.execute(statement.on_conflict_do_update(
             index_elements=["campaign_id", "actor", "commune_code", "axis", "score_key"],
-            set_={"count": CampaignScore.count + 1}), scored)
+            set_={"count": CampaignScore.count + statement.excluded.count}), scored)
+    if sign < 0:
+        for model in (CampaignStat, CampaignScore):
+            db.session.execute(delete(model).where(
+                model.campaign_id == response.campaign_id, model.actor == response.actor,
+                model.commune_code.in_(communes), model.count <= 0))
 
 
 def rebuild_counts(campaign: Campaign, catalog: Catalog, chunk: int = 5000) -> int:

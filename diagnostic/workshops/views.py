@@ -20,6 +20,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
@@ -28,7 +29,7 @@ from ..forms import SubmissionForm, build_section_form
 from ..i18n import current_language
 from ..models import utcnow
 from ..registry import catalog
-from ..services import campaigns, exports, responses, territories, workshops
+from ..services import campaigns, exports, privacy, responses, territories, workshops
 from .forms import workshop_form
 
 bp = Blueprint("workshops", __name__)
@@ -271,6 +272,29 @@ def attach(public_id: str):
     flash(_("%(count)d answers added to the campaign « %(title)s ».", count=count,
             title=campaign.title), "success")
     return redirect(url_for(".panel", public_id=public_id)), 303
+
+
+@bp.post("/ateliers/<public_id>/supprimer")
+@login_required
+def delete(public_id: str):
+    """Delete the workshop and all its participants' answers: the button asks to confirm
+    (saying how many go), the confirmation deletes them (campaign counts and reference groups
+    follow)."""
+    workshop = _workshop(public_id)
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if request.form.get("confirmer") != "oui":
+        return render_template("workshops/delete.html", workshop=workshop, action_form=form,
+                               count=privacy.workshop_count(workshop),
+                               territory=territories.get_territory(workshop.territory))
+    title = workshop.title
+    removed = privacy.delete_workshop(workshop, catalog())
+    flash(ngettext("The workshop « %(title)s » and the answers of its %(num)d participant "
+                   "were deleted.",
+                   "The workshop « %(title)s » and the answers of its %(num)d participants "
+                   "were deleted.", removed, title=title), "success")
+    return redirect(url_for(".list_workshops"), 303)
 
 
 # --------------------------------------------------------------------------- participants

@@ -1215,6 +1215,7 @@ TARGETS = [
     Target("GET", "/ateliers/{id}/synthese", "text/html"),
     Target("GET", "/ateliers/{id}/synthese?format=pdf", "application/pdf"),
     Target("POST", "/ateliers/{id}/rattacher"),
+    Target("POST", "/ateliers/{id}/supprimer"),
 ]
 TARGET_IDS = [str(target) for target in TARGETS]
 
@@ -1309,7 +1310,15 @@ def test_the_owner_and_administrators_run_the_workshop(app, people, target_works
         act(people.clients["owner"], made, "reveler")
     if target.path.endswith("/rattacher"):
         close(app, made)
+    before = snapshot(app, made)
     answer = send(people.clients[role], target, made, campaign=campaign)
+    if target.path.endswith("/supprimer"):
+        # Without « confirmer »: the page asking to confirm, nothing deleted (test_privacy.py
+        # deletes).
+        assert answer.status_code == 200
+        assert TITLE in plain(answer)
+        assert snapshot(app, made) == before and len(participants_of(app, made)) == 1
+        return
     if target.method == "POST":
         assert answer.status_code == 303, answer.status_code
         assert urlsplit(answer.location).path == f"/ateliers/{made.public_id}"
