@@ -126,6 +126,19 @@ def journey_visits(base: str) -> Iterator[Visit]:
         ),
     )
 
+    def delete_answers(page: Page) -> None:
+        """« Supprimer mes réponses » on the results page: the page asking to confirm."""
+        token = completed_response(page, base, "entreprise", RICH_ANSWERS)
+        page.goto(f"{base}/r/{token}/resultats")
+        submit(page, page.locator("form.delete-answers button[type=submit]"))
+
+    def answers_deleted(page: Page) -> None:
+        submit(page, page.locator("main form.actions button[type=submit]"))
+        page.wait_for_url(re.compile(r"/reponses-supprimees$"))
+
+    yield Visit("delete-answers", delete_answers)
+    yield Visit("answers-deleted", answers_deleted)
+
 
 def log_in(page: Page, base: str) -> None:
     """Log the live application's organiser in."""
@@ -170,6 +183,13 @@ def organiser_visits(base: str) -> Iterator[Visit]:
     yield Visit("dashboard-citizens", campaign_page("?acteur=citoyen"))
     yield Visit("dashboard-commune", campaign_page("?lieu=commune:69123"))
     yield Visit("links", campaign_page("/liens"))
+
+    def delete_campaign(page: Page) -> None:
+        """The page asking to confirm the campaign's deletion (never confirmed here)."""
+        campaign_page()(page)
+        submit(page, page.locator('form[action$="/supprimer"] button[type=submit]'))
+
+    yield Visit("campaign-delete", delete_campaign)
     yield Visit("settings", lambda page: page.goto(f"{base}/compte"))
 
 
@@ -348,6 +368,13 @@ def facilitator_visits(base: str) -> Iterator[Visit]:
     yield Visit("workshop-panel-step", lambda page: page.goto(room(page).step[1]))
     yield Visit("workshop-panel-closed", lambda page: page.goto(room(page).closed[1]))
     yield Visit("workshop-summary", lambda page: page.goto(room(page).revealed[1] + "/synthese"))
+
+    def delete_workshop(page: Page) -> None:
+        """The page asking to confirm the workshop's deletion (never confirmed here)."""
+        page.goto(room(page).closed[1])
+        submit(page, page.locator('form[action$="/supprimer"] button[type=submit]'))
+
+    yield Visit("workshop-delete", delete_workshop)
 
 
 def projector_visits(base: str) -> Iterator[Visit]:
