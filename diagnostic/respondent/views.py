@@ -145,7 +145,6 @@ def section(token: str, number: int):
         action = request.form.get("action", "next")
         if action not in ACTIONS:
             abort(400)
-        _count_submission(response)
         form.enforce_required = action in ("next", "search")
         busy = False
         if form.validate() and action != "search":
@@ -175,14 +174,6 @@ def section(token: str, number: int):
     ), status
 
 
-def _count_submission(response: ResponseRecord) -> None:
-    """429 beyond the submissions a private token may send in a minute (nothing stored)."""
-    try:
-        responses.count_submission(response, current_app.config["SUBMISSIONS_PER_MINUTE"])
-    except responses.TooManySubmissions:
-        abort(429)
-
-
 def _save_and_move(
     token: str,
     response: ResponseRecord,
@@ -203,7 +194,12 @@ def _save_and_move(
     if question is not None and isinstance(answers.get(question.id), str):
         territory = territories.get_territory(answers[question.id])
     resume_at = index if target is None else target
-    responses.save_section(response, questionnaire, current, answers, territory, resume_at)
+    try:
+        responses.save_section(response, questionnaire, current, answers, territory, resume_at,
+                               current_app.config["SUBMISSIONS_PER_MINUTE"])
+    except responses.TooManySubmissions:
+        # Beyond the submissions a private token may send in a minute: nothing stored.
+        abort(429)
     if action == "pause":
         return redirect(url_for(".pause", token=token))
     if target is None:

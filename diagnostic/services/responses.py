@@ -144,12 +144,17 @@ def save_section(
     answers: Mapping[str, AnswerValue],
     territory: Territory | None,
     resume_at: int,
+    limit: int | None = None,
 ) -> None:
     """Replace the answers to the questions of `section` with `answers` (already checked).
 
     `territory` is the territory answered in this section, if any; `resume_at` the index of the
-    section the respondent goes to next, where the private link will reopen the questionnaire.
+    section the respondent goes to next, where the private link will reopen the questionnaire;
+    `limit`: submissions a token may send in a minute (`count_submission`, in the same
+    transaction: a locked database is retried for both).
     """
+    if limit is not None:
+        count_submission(response, limit)
     asked = {question.id for question in section.questions}
     existing = {answer.question_id: answer for answer in response.answers}
     for question_id in asked:

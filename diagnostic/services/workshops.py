@@ -179,12 +179,16 @@ def next_question(workshop: Workshop, questionnaire: Questionnaire,
 
 @retrying
 def save_answer(workshop: Workshop, questionnaire: Questionnaire, response: Response,
-                question: Question, value: AnswerValue | object, skipped: bool = False) -> None:
-    """Store one answer (or a skip), as it is given, and move the participant on."""
+                question: Question, value: AnswerValue | object, skipped: bool = False,
+                limit: int | None = None) -> None:
+    """Store one answer (or a skip), as it is given, and move the participant on; `limit`: see
+    `responses.count_submission`."""
     if not workshop.is_open:
         raise WorkshopError(workshop.status)
     if response.status != "in_progress":
         raise WorkshopError("completed")
+    if limit is not None:
+        responses.count_submission(response, limit)
     try:
         _store_answer(workshop, questionnaire, response, question, value, skipped)
     except IntegrityError:

@@ -412,10 +412,6 @@ def answer(code: str, token: str, question_id: str):
         action = request.form.get("action", "next")
         if action not in ("next", "skip"):
             abort(400)
-        try:
-            responses.count_submission(response, current_app.config["SUBMISSIONS_PER_MINUTE"])
-        except responses.TooManySubmissions:
-            abort(429)
         skip = action == "skip" and question.id != actor_question
         form.enforce_required = not skip and question.id == actor_question
         if form.validate():
@@ -423,9 +419,12 @@ def answer(code: str, token: str, question_id: str):
             # Paused or closed meanwhile: the participant is shown why, nothing is stored.
             try:
                 workshops.save_answer(workshop, questionnaire, response, question,
-                                      given.get(question.id), skipped=question.id not in given)
+                                      given.get(question.id), skipped=question.id not in given,
+                                      limit=current_app.config["SUBMISSIONS_PER_MINUTE"])
             except workshops.WorkshopError:
                 return redirect(url_for(".ask", code=code, token=token), 303)
+            except responses.TooManySubmissions:
+                abort(429)
             # Straight to the next question (one hop less for hundreds of phones); the
             # waiting or thank-you page otherwise.
             following = workshops.next_question(workshop, questionnaire, response)
