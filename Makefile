@@ -4,6 +4,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 HOST ?= 127.0.0.1
+# gunicorn worker processes of `make serve`; empty: 2 per CPU core (see gunicorn.conf.py).
+WORKERS ?=
 # Synthetic responses `make run` makes sure exist, so that a fresh install shows benchmarks.
 DEMO_RESPONSES ?= 3000
 FLASK := $(BIN)/flask --app diagnostic
@@ -15,13 +17,18 @@ AXE_SHA256 := 29348999450cdf2849a8e70b7912fc2da85a849da39c0d0d5394f51d4a9ed95c
 AXE := tests/browser/vendor/axe.min.js
 BABEL_KEYWORDS := -k _l -k lazy_ngettext:1,2
 
-.PHONY: run test install install-test translations compile-translations update-translations \
+.PHONY: run serve test install install-test translations compile-translations update-translations \
         chromium lint format clean screenshots
 
 run: install compile-translations  ## Install, create or upgrade the database, serve the app
 	$(FLASK) init-db
 	$(FLASK) seed-demo --responses $(DEMO_RESPONSES) --top-up
 	$(FLASK) run --host $(HOST) --port $(PORT)
+
+# Production server: the master migrates the database once, then starts the workers.
+serve: install compile-translations  ## Serve with gunicorn (WORKERS, HOST, PORT) on DATABASE_URL
+	HOST=$(HOST) PORT=$(PORT) WORKERS=$(WORKERS) \
+	    $(BIN)/gunicorn --config gunicorn.conf.py --access-logfile -
 
 test: install-test compile-translations chromium $(AXE)  ## Lint and run the whole test suite
 	$(BIN)/ruff check .

@@ -10,6 +10,11 @@ from flask import Flask
 
 #: Largest request body accepted, in bytes.
 MAX_CONTENT_LENGTH = 1024 * 1024
+#: Largest text field of a multipart form, in bytes (a free-text answer is at most 10,000
+#: characters, 40 kB in UTF-8).
+MAX_FORM_MEMORY_SIZE = 128 * 1024
+#: Most fields a form may send (the longest questionnaire section sends about 60); more is 413.
+MAX_FORM_PARTS = 500
 
 
 def database_url(url: str | None, instance_path: str) -> str:
@@ -56,6 +61,20 @@ def positive_int(name: str, default: int) -> int:
     return value
 
 
+def whole_number(name: str, default: int) -> int:
+    """A setting that may be 0 (DB_MAX_OVERFLOW, PROXY_FIX)."""
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise RuntimeError(f"{name} must be a whole number, not {raw!r}") from None
+    if value < 0:
+        raise RuntimeError(f"{name} must be 0 or more, not {value}")
+    return value
+
+
 def configure(app: Flask, overrides: dict | None = None) -> None:
     overrides = overrides or {}
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
@@ -70,6 +89,10 @@ def configure(app: Flask, overrides: dict | None = None) -> None:
         SUBMISSIONS_PER_MINUTE=positive_int("SUBMISSIONS_PER_MINUTE", 60),
         RETENTION_DAYS=positive_int("RETENTION_DAYS", 0) or None,  # None: responses are kept
         MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH,
+        MAX_FORM_MEMORY_SIZE=MAX_FORM_MEMORY_SIZE,
+        MAX_FORM_PARTS=MAX_FORM_PARTS,
+        # Number of reverse proxies in front whose X-Forwarded-* headers are trusted; 0: none.
+        PROXY_FIX=whole_number("PROXY_FIX", 0),
         BABEL_DEFAULT_LOCALE="fr",
         BABEL_DEFAULT_TIMEZONE="Europe/Paris",
         LANGUAGES=("fr", "en"),
@@ -84,4 +107,10 @@ def engine_options(url: str) -> dict:
     if url.startswith("sqlite"):
         # sqlite3's timeout is SQLite's busy timeout, in seconds.
         return {"connect_args": {"timeout": 15}}
-    return {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 10}
+    # Each process has its own pool: at most DB_POOL_SIZE + DB_MAX_OVERFLOW connections per
+    # gunicorn worker (a sync worker uses one at a time).
+    return {
+        "pool_pre_ping": True,
+        "pool_size": positive_int("DB_POOL_SIZE", 5),
+        "max_overflow": whole_number("DB_MAX_OVERFLOW", 10),
+    }
