@@ -27,8 +27,10 @@ def current_language() -> str:
 
 
 def safe_next(target: str | None) -> str:
-    """A local path to go back to; anything else (another site, a scheme) gives the home page."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """A local path to go back to; anything else (another site, a scheme, control characters
+    that would break the Location header, an overlong value) gives the home page."""
+    if (not target or not target.startswith("/") or target.startswith("//") or "\\" in target
+            or len(target) > 2000 or any(ord(char) < 32 or ord(char) == 127 for char in target)):
         return "/"
     return target
 

@@ -358,7 +358,11 @@ def test_login_never_goes_to_another_site(app, client, target):
     assert "evil" not in answer.location
 
 
-@pytest.mark.parametrize("target", ["//evil.example", "https://evil.example/campagnes"])
+@pytest.mark.parametrize(
+    "target",
+    ["//evil.example", "https://evil.example/campagnes", "/campagnes\r\nSet-Cookie: x=1",
+     "/campagnes\x00", "/" + "a" * 5000],
+)
 def test_login_with_a_foreign_next_goes_to_the_campaigns(app, client, target):
     account = make_user(app)
     answer = login(client, account.email, account.password, next_=target)
