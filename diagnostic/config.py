@@ -85,6 +85,7 @@ def configure(app: Flask, overrides: dict | None = None) -> None:
         SECRET_KEY=overrides.get("SECRET_KEY") or secret_key(app.instance_path),
         SQLALCHEMY_DATABASE_URI=url,
         SQLALCHEMY_ENGINE_OPTIONS=engine_options(url),
+        LOCK_TIMEOUT_MS=positive_int("LOCK_TIMEOUT_MS", 5000),
         MIN_GROUP_SIZE=positive_int("MIN_GROUP_SIZE", 5),
         SUBMISSIONS_PER_MINUTE=positive_int("SUBMISSIONS_PER_MINUTE", 60),
         RETENTION_DAYS=positive_int("RETENTION_DAYS", 0) or None,  # None: responses are kept
@@ -105,8 +106,9 @@ def configure(app: Flask, overrides: dict | None = None) -> None:
 
 def engine_options(url: str) -> dict:
     if url.startswith("sqlite"):
-        # sqlite3's timeout is SQLite's busy timeout, in seconds.
-        return {"connect_args": {"timeout": 15}}
+        # sqlite3's timeout is SQLite's busy timeout, in seconds (diagnostic.database sets it
+        # again on each connection).
+        return {"connect_args": {"timeout": 5}}
     # Each process has its own pool: at most DB_POOL_SIZE + DB_MAX_OVERFLOW connections per
     # gunicorn worker (a sync worker uses one at a time).
     return {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import sys
 import time
 from pathlib import Path
 
@@ -11,15 +12,16 @@ from flask_migrate import upgrade
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
-from werkzeug.exceptions import ServiceUnavailable
+from werkzeug.exceptions import InternalServerError, ServiceUnavailable
 
 from .extensions import db, migrate
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
-#: How long a SQLite write waits for another one's lock before failing (milliseconds).
-BUSY_TIMEOUT_MS = 15000
+#: How long a SQLite write waits for another one's lock before failing (milliseconds); with the
+#: retries below, a request gives up after ~21 s, within gunicorn's 30 s worker timeout.
+BUSY_TIMEOUT_MS = 5000
 #: Waits between the attempts of a write that met a locked or conflicting database (seconds).
 RETRY_DELAYS = (0.05, 0.2, 0.5)
 #: PostgreSQL errors worth retrying: serialization failure, deadlock, lock not available.
@@ -82,14 +84,41 @@ def _busy(_error: DatabaseBusy):
     return response
 
 
+def _database_error(error: DBAPIError):
+    """A read or write outside `retrying` that met a lock: 503, try again; any other database
+    error: the 500 page (logged; never its SQL)."""
+    db.session.rollback()
+    if is_transient(error):
+        return _busy(DatabaseBusy(str(error.orig or error)[:200]))
+    current_app.log_exception(sys.exc_info())
+    return current_app.handle_http_exception(InternalServerError(original_exception=error))
+
+
+def _postgresql_lock_timeout(lock_timeout_ms: int):
+    def set_lock_timeout(dbapi_connection, _record) -> None:
+        # A write waiting for a lock gives up (SQLSTATE 55P03): it is then retried, and the
+        # visitor told to try again, never left hanging.
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(f"SET lock_timeout = {int(lock_timeout_ms)}")
+        dbapi_connection.commit()
+
+    return set_lock_timeout
+
+
 def init_app(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
     app.register_error_handler(DatabaseBusy, _busy)
+    app.register_error_handler(DBAPIError, _database_error)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        with app.app_context():
+            timeout = app.config.get("LOCK_TIMEOUT_MS", BUSY_TIMEOUT_MS)
+            event.listen(db.engine, "connect", _postgresql_lock_timeout(timeout))
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         with app.app_context():
             engine: Engine = db.engine
-            timeout = app.config.get("SQLITE_BUSY_TIMEOUT_MS", BUSY_TIMEOUT_MS)
+            timeout = app.config.get("SQLITE_BUSY_TIMEOUT_MS") or app.config.get(
+                "LOCK_TIMEOUT_MS", BUSY_TIMEOUT_MS)
             event.listen(engine, "connect", _sqlite_pragmas(timeout))
 
 
