@@ -187,6 +187,14 @@ class Server:
         self.stop()
 
 
+def settle(url: str, seconds: float = 1.0) -> None:
+    """After a kill: PostgreSQL ends the sessions of the dead workers on its own, and may still
+    be finishing a COMMIT one of them sent just before dying; give it a moment before counting
+    (SQLite commits inside the workers: nothing to wait for)."""
+    if not url.startswith("sqlite"):
+        time.sleep(seconds)
+
+
 def alive(pid: int) -> bool:
     """The process exists and is not a zombie."""
     try:

@@ -47,6 +47,7 @@ def test_kill_9_during_load_loses_nothing_acknowledged_and_retries_duplicate_not
             flow.join(60)
             assert not any(thread.is_alive() for thread in flow.threads)
             assert not any(harness.alive(pid) for pid in killed)
+            harness.settle(url)
             after_kill = harness.read_database(url)
 
             acknowledged = [record for record in ledger.keys.values() if record.acknowledged]
