@@ -14,6 +14,9 @@ from typing import Any
 from .model import AnswerValue, Question, Questionnaire, Section
 
 TERRITORY_KEY = re.compile(r"^(pays|region|departement|epci|commune):[0-9A-Za-z]{1,12}$")
+#: What no database column can hold in a text: NUL (PostgreSQL refuses it) and unpaired
+#: surrogates (not Unicode text; they only come through a JSON "\ud800" escape).
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 #: English messages of the answer errors (the API shows them; pages word their own).
@@ -98,6 +101,10 @@ def check_value(question: Question, value: Any) -> AnswerValue:
     if kind == "text":
         if not isinstance(value, str):
             raise AnswerError("wrong_type", {"expected": "a string"})
+        if UNSTORABLE.search(value):
+            raise AnswerError(
+                "wrong_type", {"expected": "a string without NUL characters or lone surrogates"}
+            )
         text = value.strip()
         if len(text) > question.max_length:
             raise AnswerError("too_long", {"max": question.max_length})

@@ -19,6 +19,27 @@ INDICATOR_FIXTURES = FIXTURES / "reference" / "indicators.csv"
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
 
+def _hypothesis_profiles() -> None:
+    """Property-based tests: about a hundred generated cases each for `make test`, a thousand
+    with HYPOTHESIS_PROFILE=full. Examples share the test's function-scoped fixtures (the client,
+    one started response); no deadline, a request may meet a slow moment of the machine."""
+    from hypothesis import HealthCheck, settings
+
+    quick = settings(
+        max_examples=120,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                               HealthCheck.data_too_large],
+        print_blob=True,
+    )
+    settings.register_profile("quick", quick)
+    settings.register_profile("full", quick, max_examples=1000)
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "quick"))
+
+
+_hypothesis_profiles()
+
+
 def pytest_sessionstart(session) -> None:
     """Compile the message catalogs when a .po is newer than its .mo (make does it too)."""
     from babel.messages.mofile import write_mo

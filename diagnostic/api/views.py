@@ -119,7 +119,11 @@ def get_questionnaire(questionnaire_id: str):
 def _json_body() -> dict[str, Any]:
     if not request.is_json:
         raise UnsupportedMediaType("Send the body as JSON with Content-Type: application/json")
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:
+        # Nested deeper than the JSON reader goes (a body of « [[[[… »): not readable either.
+        body = None
     if body is None:
         raise InvalidRequest("The body is not valid JSON")
     if not isinstance(body, dict):
