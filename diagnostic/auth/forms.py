@@ -9,7 +9,10 @@ from ..services.accounts import MIN_PASSWORD_LENGTH
 
 
 class LoginForm(FlaskForm):
-    email = EmailField(_l("Email address"), validators=[DataRequired(), Length(max=320)])
+    email = EmailField(_l("Email address"), validators=[
+        DataRequired(), Length(max=320),
+        # No NUL byte: PostgreSQL cannot even look it up.
+        Regexp(r"^[^\x00]*$", message=_l("This email address is not valid."))])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
     submit = SubmitField(_l("Log in"))
 
