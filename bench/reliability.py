@@ -21,10 +21,12 @@ the same key. The phases, in order, on the same database:
    seconds the master and the workers are killed with SIGKILL (their process group); before the
    restart, the database is checked; after it, the unacknowledged submissions are sent again
    with their keys, and some acknowledged ones too;
-4. lock: another connection holds the write lock for `--lock-seconds` (SQLite: BEGIN IMMEDIATE,
-   the server started with SQLITE_BUSY_TIMEOUT_MS=100; PostgreSQL: LOCK TABLE response IN ACCESS
-   EXCLUSIVE MODE) while `--lock-clients` clients submit (client timeout `--lock-timeout`); then
-   they retry.
+4. lock: another connection holds the write lock for `--lock-seconds` (SQLite: BEGIN IMMEDIATE;
+   PostgreSQL: LOCK TABLE response IN ACCESS EXCLUSIVE MODE) while `--lock-clients` clients
+   submit (client timeout `--lock-timeout`), on a server started with SQLITE_BUSY_TIMEOUT_MS and
+   LOCK_TIMEOUT_MS of `--busy-timeout-ms` (100 by default; 0: the application's defaults); a GET
+   of /api/v1/questionnaires meanwhile says whether the rest of the site answers; then the
+   clients retry.
 
 After each phase, and at the end: every acknowledged response stored exactly once, under the id
 and token it was acknowledged with, completed with all its answers and scores; no response in
@@ -257,10 +259,14 @@ def crash(arguments, server, ledger, items, url) -> list[str]:
 def lock_phase(arguments, url, directory, ledger, items) -> list[str]:
     ledger.phase = "lock"
     kind = "sqlite" if url.startswith("sqlite") else "postgresql"
+    timeouts = ({"SQLITE_BUSY_TIMEOUT_MS": arguments.busy_timeout_ms,
+                 "LOCK_TIMEOUT_MS": arguments.busy_timeout_ms}
+                if arguments.busy_timeout_ms else {})
     print(f"lock: the write lock held {arguments.lock_seconds:g} s by another connection while "
-          f"{arguments.lock_clients} clients submit (client timeout {arguments.lock_timeout:g} s)"
-          + ("; SQLITE_BUSY_TIMEOUT_MS=100" if kind == "sqlite" else ""))
-    server = harness.Server(url, directory / "lock", {"SQLITE_BUSY_TIMEOUT_MS": 100})
+          f"{arguments.lock_clients} clients submit (client timeout {arguments.lock_timeout:g} s); "
+          + (", ".join(f"{name}={value}" for name, value in timeouts.items())
+             or "the application's default busy and lock timeouts"))
+    server = harness.Server(url, directory / "lock", timeouts)
     found: list[str] = []
     with server:
         server.start()
@@ -405,6 +411,9 @@ def main() -> int:
                         help="seconds of load before kill -9")
     parser.add_argument("--lock-seconds", type=float, default=5.0)
     parser.add_argument("--lock-clients", type=int, default=10)
+    parser.add_argument("--busy-timeout-ms", type=int, default=100,
+                        help="SQLITE_BUSY_TIMEOUT_MS and LOCK_TIMEOUT_MS of the lock phase's "
+                        "server (0: the application's defaults)")
     parser.add_argument("--lock-timeout", type=float, default=60.0,
                         help="how long a client waits for an answer while locked")
     parser.add_argument("--seed", type=int, default=0)
