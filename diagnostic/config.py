@@ -48,7 +48,7 @@ def secret_key(instance_path: str) -> str:
         return key
 
 
-def positive_int(name: str, default: int) -> int:
+def _int_setting(name: str, default: int, minimum: int) -> int:
     raw = os.environ.get(name)
     if raw is None or raw == "":
         return default
@@ -56,23 +56,19 @@ def positive_int(name: str, default: int) -> int:
         value = int(raw)
     except ValueError:
         raise RuntimeError(f"{name} must be a whole number, not {raw!r}") from None
-    if value < 1:
-        raise RuntimeError(f"{name} must be at least 1, not {value}")
+    if value < minimum:
+        least = "at least 1" if minimum == 1 else f"{minimum} or more"
+        raise RuntimeError(f"{name} must be {least}, not {value}")
     return value
+
+
+def positive_int(name: str, default: int) -> int:
+    return _int_setting(name, default, 1)
 
 
 def whole_number(name: str, default: int) -> int:
     """A setting that may be 0 (DB_MAX_OVERFLOW, PROXY_FIX)."""
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise RuntimeError(f"{name} must be a whole number, not {raw!r}") from None
-    if value < 0:
-        raise RuntimeError(f"{name} must be 0 or more, not {value}")
-    return value
+    return _int_setting(name, default, 0)
 
 
 def configure(app: Flask, overrides: dict | None = None) -> None:

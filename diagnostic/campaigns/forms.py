@@ -14,18 +14,26 @@ from ..services import territories
 
 CAMPAIGN_LEVELS = ("commune", "epci", "departement", "region")
 
-#: The territory of a campaign is found like a respondent's commune, at any level.
-TERRITORY_QUESTION = Question(
-    id="territory",
-    type="territory",
-    section="campaign",
-    required=True,
-    label=Label(fr="Territoire de la campagne", en="Territory of the campaign"),
-    help=Label(
-        fr="Commune, intercommunalité, département ou région : tapez son nom ou un code postal.",
-        en="Municipality, inter-municipality, department or region: type its name or a postcode.",
-    ),
-)
+def territory_question(section: str, label: Label) -> Question:
+    """The territory of a campaign or a workshop, found like a respondent's commune, at any
+    level."""
+    return Question(
+        id="territory",
+        type="territory",
+        section=section,
+        required=True,
+        label=label,
+        help=Label(
+            fr="Commune, intercommunalité, département ou région : tapez son nom ou un code "
+            "postal.",
+            en="Municipality, inter-municipality, department or region: type its name or a "
+            "postcode.",
+        ),
+    )
+
+
+TERRITORY_QUESTION = territory_question(
+    "campaign", Label(fr="Territoire de la campagne", en="Territory of the campaign"))
 
 
 def _find(query: str):

@@ -9,22 +9,13 @@ from wtforms import BooleanField, SelectChoice, SelectField, SelectMultipleField
 from wtforms.validators import DataRequired, Length, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from questionnaires import Catalog, Label, Question
+from questionnaires import Catalog, Label
 
-from ..campaigns.forms import CAMPAIGN_LEVELS, _describe, _find
+from ..campaigns.forms import CAMPAIGN_LEVELS, _describe, _find, territory_question
 from ..forms import TerritoryField
 
-TERRITORY_QUESTION = Question(
-    id="territory",
-    type="territory",
-    section="workshop",
-    required=True,
-    label=Label(fr="Territoire de l'atelier", en="Territory of the workshop"),
-    help=Label(
-        fr="Commune, intercommunalité, département ou région : tapez son nom ou un code postal.",
-        en="Municipality, inter-municipality, department or region: type its name or a postcode.",
-    ),
-)
+TERRITORY_QUESTION = territory_question(
+    "workshop", Label(fr="Territoire de l'atelier", en="Territory of the workshop"))
 
 
 class WorkshopForm(FlaskForm):
