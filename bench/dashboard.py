@@ -27,11 +27,9 @@ from __future__ import annotations
 import argparse
 import json
 import resource
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import tracemalloc
 from pathlib import Path
@@ -41,7 +39,7 @@ for path in (ROOT, ROOT / "bench"):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
-from results_latency import fresh_database, machine, percentile  # noqa: E402
+from results_latency import bench_database, machine, percentile  # noqa: E402
 
 TARGET_COLD_MS = 1000.0
 TARGET_WARM_MS = 50.0
@@ -434,15 +432,9 @@ def main() -> int:
 
     for line in machine():
         print(line)
-    directory = Path(tempfile.mkdtemp(prefix="bench-dashboard-"))
-    try:
-        with fresh_database(arguments.database_url, directory, arguments.keep) as url:
-            return run(arguments, url, directory)
-    finally:
-        if arguments.keep:
-            print(f"kept {directory}")
-        else:
-            shutil.rmtree(directory, ignore_errors=True)
+    with bench_database(arguments.database_url, "bench-dashboard-",
+                        arguments.keep) as (url, folder):
+        return run(arguments, url, folder)
 
 
 def run(arguments, url: str, directory: Path) -> int:

@@ -41,10 +41,8 @@ import argparse
 import os
 import queue
 import re
-import shutil
 import sqlite3
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
@@ -55,7 +53,7 @@ for path in (ROOT, ROOT / "bench"):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
-from results_latency import fresh_database, machine  # noqa: E402
+from results_latency import bench_database, machine  # noqa: E402
 from workshop_load import cpu_seconds, machine_busy  # noqa: E402
 
 from tests.reliability import harness  # noqa: E402
@@ -423,16 +421,12 @@ def main() -> int:
     for line in machine():
         print(line)
     print(f"load average before: {' '.join(f'{value:.2f}' for value in os.getloadavg())}")
-    directory = Path(tempfile.mkdtemp(prefix="bench-reliability-"))
     try:
-        with fresh_database(arguments.database_url, directory, arguments.keep) as url:
-            return run(arguments, url, directory)
+        with bench_database(arguments.database_url, "bench-reliability-",
+                            arguments.keep) as (url, folder):
+            return run(arguments, url, folder)
     finally:
         print(f"load average after: {' '.join(f'{value:.2f}' for value in os.getloadavg())}")
-        if arguments.keep:
-            print(f"kept {directory}")
-        else:
-            shutil.rmtree(directory, ignore_errors=True)
 
 
 if __name__ == "__main__":

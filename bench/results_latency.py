@@ -93,6 +93,21 @@ def fresh_database(url: str | None, directory: Path, keep: bool):
                 connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
+@contextmanager
+def bench_database(url: str | None, prefix: str, keep: bool = False):
+    """A temporary folder and a fresh database in it (`fresh_database`); both removed at the
+    end unless `keep`. Yields (database URL, folder)."""
+    directory = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        with fresh_database(url, directory, keep) as database:
+            yield database, directory
+    finally:
+        if keep:
+            print(f"kept {directory}")
+        else:
+            shutil.rmtree(directory, ignore_errors=True)
+
+
 def answer(question, rng: random.Random, territory: str):
     """A plausible answer to one question (None: « ne sait pas »; ... : no answer)."""
     kind = question.type
@@ -192,15 +207,8 @@ def main() -> int:
 
     for line in machine():
         print(line)
-    directory = Path(tempfile.mkdtemp(prefix="bench-results-"))
-    try:
-        with fresh_database(arguments.database_url, directory, arguments.keep) as url:
-            return run(arguments, url, directory)
-    finally:
-        if arguments.keep:
-            print(f"kept {directory}")
-        else:
-            shutil.rmtree(directory, ignore_errors=True)
+    with bench_database(arguments.database_url, "bench-results-", arguments.keep) as (url, folder):
+        return run(arguments, url, folder)
 
 
 def run(arguments, url: str, directory: Path) -> int:

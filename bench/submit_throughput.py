@@ -35,9 +35,7 @@ import argparse
 import cProfile
 import os
 import pstats
-import shutil
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter, defaultdict
@@ -48,7 +46,8 @@ for path in (ROOT, ROOT / "bench"):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
-from results_latency import fresh_database, machine  # noqa: E402
+from results_latency import bench_database as fresh_bench_database  # noqa: E402
+from results_latency import machine  # noqa: E402
 from workshop_load import cpu_seconds, machine_busy  # noqa: E402
 
 from tests.reliability import harness  # noqa: E402
@@ -337,47 +336,43 @@ def profile(count: int, database_url: str | None, items: list[harness.Payload]) 
     from diagnostic.cli import init_db
     from diagnostic.extensions import db
 
-    directory = Path(tempfile.mkdtemp(prefix="bench-submit-profile-"))
-    try:
-        with fresh_database(database_url, directory, False) as url:
-            app = create_app({"DATABASE_URL": url, "SECRET_KEY": harness.SECRET_KEY,
-                              "INSTANCE_PATH": str(directory / "instance")})
-            with app.app_context():
-                init_db()
-                db.session.remove()
-            client = app.test_client()
-            kind = "SQLite" if url.startswith("sqlite") else "PostgreSQL"
+    with fresh_bench_database(database_url, "bench-submit-profile-") as (url, directory):
+        app = create_app({"DATABASE_URL": url, "SECRET_KEY": harness.SECRET_KEY,
+                          "INSTANCE_PATH": str(directory / "instance")})
+        with app.app_context():
+            init_db()
+            db.session.remove()
+        client = app.test_client()
+        kind = "SQLite" if url.startswith("sqlite") else "PostgreSQL"
 
-            def send(prefix: str, number: int) -> None:
-                answer = client.post("/api/v1/responses", data=items[number % len(items)].body,
-                                     content_type="application/json",
-                                     headers={"Idempotency-Key": f"{prefix}-{number:07d}-key"})
-                if answer.status_code != 201:
-                    raise RuntimeError(f"{answer.status_code} {answer.get_data(as_text=True)}")
+        def send(prefix: str, number: int) -> None:
+            answer = client.post("/api/v1/responses", data=items[number % len(items)].body,
+                                 content_type="application/json",
+                                 headers={"Idempotency-Key": f"{prefix}-{number:07d}-key"})
+            if answer.status_code != 201:
+                raise RuntimeError(f"{answer.status_code} {answer.get_data(as_text=True)}")
 
-            for number in range(50):
-                send("warm", number)
-            started = time.perf_counter()
-            cpu_started = time.process_time()
-            for number in range(count):
-                send("timed", number)
-            wall = (time.perf_counter() - started) / count
-            cpu = (time.process_time() - cpu_started) / count
-            print()
-            print(f"profile ({kind}, in-process, Flask test client, one thread): {count} "
-                  f"complete submissions at {wall * 1000:.2f} ms each ({cpu * 1000:.2f} ms CPU "
-                  f"in this process): one core does at most {1 / cpu:,.0f}/s")
-            breakdown(send, count)
-            profiler = cProfile.Profile()
-            profiler.enable()
-            for number in range(count):
-                send("profiled", number)
-            profiler.disable()
-            with app.app_context():
-                db.session.remove()
-                db.engine.dispose()
-    finally:
-        shutil.rmtree(directory, ignore_errors=True)
+        for number in range(50):
+            send("warm", number)
+        started = time.perf_counter()
+        cpu_started = time.process_time()
+        for number in range(count):
+            send("timed", number)
+        wall = (time.perf_counter() - started) / count
+        cpu = (time.process_time() - cpu_started) / count
+        print()
+        print(f"profile ({kind}, in-process, Flask test client, one thread): {count} "
+              f"complete submissions at {wall * 1000:.2f} ms each ({cpu * 1000:.2f} ms CPU "
+              f"in this process): one core does at most {1 / cpu:,.0f}/s")
+        breakdown(send, count)
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for number in range(count):
+            send("profiled", number)
+        profiler.disable()
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
     stats = pstats.Stats(profiler)
     total = sum(row[2] for row in stats.stats.values())
     by_component: Counter = Counter()
@@ -448,12 +443,8 @@ def main() -> int:
         databases.append(("PostgreSQL", arguments.postgresql))
     results: dict[str, dict[str, list[Run]]] = {}
     for label, database in databases:
-        directory = Path(tempfile.mkdtemp(prefix="bench-submit-"))
-        try:
-            with fresh_database(database, directory, False) as url:
-                results[label] = bench_database(arguments, url, directory, label, items)
-        finally:
-            shutil.rmtree(directory, ignore_errors=True)
+        with fresh_bench_database(database, "bench-submit-") as (url, folder):
+            results[label] = bench_database(arguments, url, folder, label, items)
     summary(results)
     print(f"load average after: {' '.join(f'{value:.2f}' for value in os.getloadavg())}")
     if arguments.profile:

@@ -33,12 +33,10 @@ import http.client
 import os
 import random
 import re
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
@@ -54,7 +52,7 @@ for path in (ROOT, ROOT / "bench"):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
-from results_latency import fresh_database, machine, percentile  # noqa: E402
+from results_latency import bench_database, machine, percentile  # noqa: E402
 
 HOST = "127.0.0.1"
 TIMEOUT = 60.0
@@ -596,15 +594,8 @@ def main() -> int:
 
     for line in machine():
         print(line)
-    directory = Path(tempfile.mkdtemp(prefix="bench-workshop-"))
-    try:
-        with fresh_database(arguments.database_url, directory, arguments.keep) as url:
-            return run(arguments, url, directory)
-    finally:
-        if arguments.keep:
-            print(f"kept {directory}")
-        else:
-            shutil.rmtree(directory, ignore_errors=True)
+    with bench_database(arguments.database_url, "bench-workshop-", arguments.keep) as (url, folder):
+        return run(arguments, url, folder)
 
 
 def run(arguments, url: str, directory: Path) -> int:
