@@ -71,6 +71,21 @@ def whole_number(name: str, default: int) -> int:
     return _int_setting(name, default, 0)
 
 
+#: SQLite's `synchronous` settings an operator may choose (SQLITE_SYNCHRONOUS).
+SQLITE_SYNCHRONOUS = ("NORMAL", "FULL")
+
+
+def sqlite_synchronous() -> str:
+    """NORMAL (default): in WAL mode, a commit survives the server process being killed and the
+    file stays sound whatever happens, but the last commits before a power cut or a crash of
+    the operating system may be lost; FULL also survives those, at the cost of waiting for the
+    disk at every commit, with the write lock held."""
+    value = (os.environ.get("SQLITE_SYNCHRONOUS") or "NORMAL").strip().upper()
+    if value not in SQLITE_SYNCHRONOUS:
+        raise RuntimeError(f"SQLITE_SYNCHRONOUS must be NORMAL or FULL, not {value!r}")
+    return value
+
+
 def configure(app: Flask, overrides: dict | None = None) -> None:
     overrides = overrides or {}
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
@@ -82,6 +97,7 @@ def configure(app: Flask, overrides: dict | None = None) -> None:
         SQLALCHEMY_DATABASE_URI=url,
         SQLALCHEMY_ENGINE_OPTIONS=engine_options(url),
         LOCK_TIMEOUT_MS=positive_int("LOCK_TIMEOUT_MS", 5000),
+        SQLITE_SYNCHRONOUS=sqlite_synchronous(),
         MIN_GROUP_SIZE=positive_int("MIN_GROUP_SIZE", 5),
         SUBMISSIONS_PER_MINUTE=positive_int("SUBMISSIONS_PER_MINUTE", 60),
         RETENTION_DAYS=positive_int("RETENTION_DAYS", 0) or None,  # None: responses are kept

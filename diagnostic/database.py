@@ -28,13 +28,18 @@ RETRY_DELAYS = (0.05, 0.2, 0.5)
 TRANSIENT_SQLSTATES = {"40001", "40P01", "55P03"}
 
 
-def _sqlite_pragmas(busy_timeout_ms: int):
+def _sqlite_pragmas(busy_timeout_ms: int, synchronous: str = "NORMAL"):
+    if synchronous not in ("NORMAL", "FULL"):
+        raise ValueError(f"unknown SQLite synchronous setting {synchronous!r}")
+
     def set_pragmas(dbapi_connection, _record) -> None:
         cursor = dbapi_connection.cursor()
         # WAL lets readers work while a respondent's answers are written.
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        # NORMAL: no wait for the disk at each commit (see config.sqlite_synchronous).
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.close()
 
     return set_pragmas
@@ -119,7 +124,8 @@ def init_app(app: Flask) -> None:
             engine: Engine = db.engine
             timeout = app.config.get("SQLITE_BUSY_TIMEOUT_MS") or app.config.get(
                 "LOCK_TIMEOUT_MS", BUSY_TIMEOUT_MS)
-            event.listen(engine, "connect", _sqlite_pragmas(timeout))
+            event.listen(engine, "connect", _sqlite_pragmas(
+                timeout, app.config.get("SQLITE_SYNCHRONOUS", "NORMAL")))
 
 
 def migrate_schema() -> None:

@@ -15,6 +15,7 @@ response of a questionnaire definition.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -145,7 +146,66 @@ def score_axes(
     answers: Mapping[str, AnswerValue],
     min_coverage: float = MIN_COVERAGE,
 ) -> dict[str, AxisScore]:
-    """The three axis scores of one response, scored with its own questionnaire definition."""
+    """The three axis scores of one response, scored with its own questionnaire definition.
+
+    The same arithmetic as `axis_scores` — the same additions in the same order, in the same
+    double precision — on plain floats: for one response, numpy's per-call cost was most of the
+    time of scoring a submission. `tests/scoring/test_scores.py` checks both agree to the bit.
+    """
+    applicable_ids = applicable_questions(questionnaire, answers)
+    sums: dict[str, list] = {axis: [0.0, 0.0, 0.0, 0.0, 0, 0, 0] for axis in AXES}
+    for question in questionnaire.questions:
+        if question.axis is None:
+            continue
+        totals = sums.get(question.axis)
+        if totals is None:  # not one of AXES: axis_scores leaves it out too
+            continue
+        weight = float(question.weight)
+        applies = question.id in applicable_ids
+        answered_it = question.id in answers
+        score = item_score(question, answers[question.id]) if answered_it else math.nan
+        dont_know = applies and answered_it and answers[question.id] is None
+        answered = applies and not math.isnan(score)
+        # applicable weight, answered weight, weighted sum of scores, « ne sait pas » weight
+        totals[0] += (1.0 if applies else 0.0) * weight
+        totals[1] += (1.0 if answered else 0.0) * weight
+        totals[2] += (score if answered else 0.0) * weight
+        totals[3] += (1.0 if dont_know else 0.0) * weight
+        totals[4] += applies
+        totals[5] += answered
+        totals[6] += dont_know
+    results = {}
+    for axis, (applicable_weight, answered_weight, weighted_sum, dont_know_weight,
+               applicable_items, answered_items, dont_know_items) in sums.items():
+        if applicable_weight > 0:
+            coverage = answered_weight / applicable_weight
+            dont_know_share = dont_know_weight / applicable_weight
+        else:
+            coverage = dont_know_share = 0.0
+        mean = weighted_sum / answered_weight if answered_weight else math.nan
+        if not math.isnan(mean):
+            # Rounding can push a mean of 100s a hair above 100: keep it on the scale.
+            mean = min(max(mean, 0.0), 100.0)
+        sufficient = applicable_weight > 0 and coverage >= min_coverage - 1e-9
+        results[axis] = AxisScore(
+            axis=axis,
+            score=mean if sufficient and not math.isnan(mean) else None,
+            coverage=coverage,
+            dont_know_share=dont_know_share,
+            applicable_items=applicable_items,
+            answered_items=answered_items,
+            dont_know_items=dont_know_items,
+        )
+    return results
+
+
+def score_axes_with_arrays(
+    questionnaire: Questionnaire,
+    answers: Mapping[str, AnswerValue],
+    min_coverage: float = MIN_COVERAGE,
+) -> dict[str, AxisScore]:
+    """`score_axes` through `axis_scores` (numpy), as many responses at once are scored: the
+    reference the plain-float path is checked against."""
     items = [q for q in questionnaire.questions if q.axis is not None]
     applicable_ids = applicable_questions(questionnaire, answers)
     scores = np.array(

@@ -143,9 +143,9 @@ def create_response():
                 {"Idempotency-Key": "expected 16 to 128 letters, digits, '-' or '_'"},
             )
         token = responses.token_for(current_app.secret_key, "api", key)
-        existing = responses.find_response(token)
-        if existing is not None and existing.completed:
+        if responses.status_of(token) == "completed":
             # A retry of a submission already stored: the same answer, nothing stored again.
+            existing = responses.find_response(token)
             return jsonify(_created_body(existing, token, responses.stored_scores(existing))), 200
     body = _json_body()
     unknown = sorted(set(body) - RESPONSE_KEYS)
@@ -168,7 +168,7 @@ def create_response():
             "territory is required",
             {"territory": "expected a territory written level:code, such as commune:69123"},
         )
-    territory = territories.get_territory(key)
+    territory = territories.place(key)
     if territory is None:
         raise InvalidRequest("Unknown territory", {"territory": f"unknown territory {key!r}"})
     language = body.get("language", "fr")

@@ -14,65 +14,50 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import bindparam, delete, func, insert, literal, select, union_all, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from scoring.benchmarks import GroupSummary, Histogram, summarise
 
 from ..extensions import db
 from ..models import BenchmarkGroup, Response, ResponseScore, ScoreDistribution, as_utc
+from . import rows
 
 NATIONAL = ""
 
 
-def _insert(model):
-    dialect = db.session.get_bind().dialect.name
-    return (postgresql_insert if dialect == "postgresql" else sqlite_insert)(model)
-
-
-def _least_greatest():
-    dialect = db.session.get_bind().dialect.name
-    return (func.least, func.greatest) if dialect == "postgresql" else (func.min, func.max)
-
-
 def record_completion(response: Response) -> None:
     """Count a just-completed response in its reference groups (in the caller's transaction)."""
-    if response.actor is None:
+    count_completion(response.questionnaire_id, response.actor, response.region_code,
+                     response.completed_at,
+                     {score.axis: score.score_key for score in response.scores})
+
+
+def count_completion(questionnaire_id: str, actor: str | None, region_code: str | None,
+                     completed_at: datetime, score_keys: Mapping[str, int | None]) -> None:
+    """Count a completed response (its group and its scores in tenths, by axis) in its region's
+    and the country's reference groups: one upsert of the two groups' sizes and periods, one of
+    the histogram bins (in the caller's transaction). Rows go in key order, the same in every
+    transaction, so that concurrent submissions on PostgreSQL wait for each other instead of
+    deadlocking."""
+    if actor is None:
         return
-    regions = [NATIONAL] + ([response.region_code] if response.region_code else [])
-    least, greatest = _least_greatest()
-    for region in regions:
-        group = {
-            "questionnaire_id": response.questionnaire_id,
-            "actor": response.actor,
-            "region_code": region,
-        }
-        statement = _insert(BenchmarkGroup).values(
-            **group, responses=1, first_at=response.completed_at, last_at=response.completed_at
-        )
-        excluded = statement.excluded
-        db.session.execute(
-            statement.on_conflict_do_update(
-                index_elements=list(group),
-                set_={
-                    "responses": BenchmarkGroup.responses + 1,
-                    "first_at": least(BenchmarkGroup.first_at, excluded.first_at),
-                    "last_at": greatest(BenchmarkGroup.last_at, excluded.last_at),
-                },
-            )
-        )
-        for score in response.scores:
-            if score.score_key is None:
-                continue
-            statement = _insert(ScoreDistribution).values(
-                **group, axis=score.axis, score_key=score.score_key, count=1
-            )
-            db.session.execute(
-                statement.on_conflict_do_update(
-                    index_elements=[*group, "axis", "score_key"],
-                    set_={"count": ScoreDistribution.count + 1},
-                )
-            )
+    regions = sorted({NATIONAL, region_code or NATIONAL})
+    rows.insert(
+        BenchmarkGroup.__table__,
+        ("questionnaire_id", "actor", "region_code", "responses", "first_at", "last_at"),
+        [(questionnaire_id, actor, region, 1, completed_at, completed_at) for region in regions],
+        conflict=(("questionnaire_id", "actor", "region_code"), {
+            "responses": "{table}.responses + {new}.responses",
+            "first_at": "least({table}.first_at, {new}.first_at)",
+            "last_at": "greatest({table}.last_at, {new}.last_at)",
+        }))
+    bins = [(questionnaire_id, actor, region, axis, key, 1)
+            for region in regions for axis, key in sorted(score_keys.items()) if key is not None]
+    if bins:
+        rows.insert(
+            ScoreDistribution.__table__,
+            ("questionnaire_id", "actor", "region_code", "axis", "score_key", "count"), bins,
+            conflict=(("questionnaire_id", "actor", "region_code", "axis", "score_key"),
+                      {"count": "{table}.count + {new}.count"}))
 
 
 @dataclass

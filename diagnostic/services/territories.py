@@ -8,6 +8,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from flask import current_app
 from sqlalchemy import and_, delete, insert, or_, select
 
 from ..extensions import db
@@ -166,6 +167,42 @@ def get_territory(key: str) -> Territory | None:
     )
 
 
+@dataclass(frozen=True)
+class Place:
+    """What a submission needs of its territory: its key and its region."""
+
+    level: str
+    code: str
+    region_code: str | None
+
+    @property
+    def key(self) -> str:
+        return f"{self.level}:{self.code}"
+
+
+def place(key: str) -> Place | None:
+    """The territory of a key as a `Place`, or None if there is none.
+
+    Found places are kept per application (~36,000 territories at most, a few MB): every API
+    submission names its territory, and the map only changes when it is loaded again, which
+    empties the cache of that process (other server processes see a new map when restarted, as
+    after any `init-db`). Unknown keys are not kept.
+    """
+    places = current_app.extensions.setdefault("territory_places", {})
+    found = places.get(key)
+    if found is None:
+        parsed = parse_key(key)
+        if parsed is None:
+            return None
+        row = db.session.execute(
+            select(Territory.level, Territory.code, Territory.region_code)
+            .where(Territory.level == parsed[0], Territory.code == parsed[1])).first()
+        if row is None:
+            return None
+        found = places[key] = Place(*row)
+    return found
+
+
 def parents(territory: Territory) -> list[Territory]:
     """The enclosing territories, smallest first: EPCI, department, region, country."""
     wanted = []
@@ -194,7 +231,7 @@ def parents(territory: Territory) -> list[Territory]:
     return [found[key] for key in wanted if key in found]
 
 
-def region_code_of(territory: Territory) -> str | None:
+def region_code_of(territory: Territory | Place) -> str | None:
     """The region of a territory (itself for a region; None for the country or an EPCI)."""
     if territory.level == "region":
         return territory.code
@@ -384,6 +421,7 @@ def load_territories(directory: Path = TERRITORIES_DIR, force: bool = False) -> 
         previous.checksum = digest
         previous.loaded_at = utcnow()
     db.session.commit()
+    current_app.extensions.pop("territory_places", None)
     counts: dict[str, int] = {}
     for row in territories:
         counts[row["level"]] = counts.get(row["level"], 0) + 1

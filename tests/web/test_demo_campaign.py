@@ -169,9 +169,10 @@ def test_purging_demo_responses_leaves_the_counts_of_the_real_ones(app, campaign
     with app.app_context():
         questionnaire = catalog().get("elu")
         lyon = get_territory("commune:69123")
-        response, _token, _scores = responses.create_completed_response(
+        stored, _token, _scores = responses.create_completed_response(
             questionnaire, lyon, full_answers(questionnaire, lyon.key), "fr"
         )
+        response = db.session.get(Response, stored.id)
         response.campaign_id = campaign_id
         campaigns.record_completion(response, questionnaire)
         db.session.commit()

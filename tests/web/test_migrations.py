@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade
@@ -61,3 +62,16 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path):
             assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
             assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
             assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
+            # 1: NORMAL, no wait for the disk at each commit in WAL mode.
+            assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1
+
+
+def test_sqlite_synchronous_full_on_request(tmp_path, monkeypatch):
+    monkeypatch.setenv("SQLITE_SYNCHRONOUS", "full")
+    with fresh_database("sqlite", tmp_path) as url:
+        app = make_app(url, tmp_path / "instance")
+        with app.app_context(), db.engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+    monkeypatch.setenv("SQLITE_SYNCHRONOUS", "OFF")
+    with pytest.raises(RuntimeError, match="SQLITE_SYNCHRONOUS must be NORMAL or FULL"):
+        make_app(url, tmp_path / "instance")
