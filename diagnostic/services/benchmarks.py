@@ -33,31 +33,41 @@ def record_completion(response: Response) -> None:
 
 def count_completion(questionnaire_id: str, actor: str | None, region_code: str | None,
                      completed_at: datetime, score_keys: Mapping[str, int | None]) -> None:
-    """Count a completed response (its group and its scores in tenths, by axis) in its region's
-    and the country's reference groups: one upsert of the two groups' sizes and periods, one of
-    the histogram bins (in the caller's transaction). Rows go in key order, the same in every
-    transaction, so that concurrent submissions on PostgreSQL wait for each other instead of
-    deadlocking."""
+    """Count a completed response in its reference groups (in the caller's transaction)."""
+    for statement in completion_counts(questionnaire_id, actor, region_code, completed_at,
+                                       score_keys):
+        rows.execute(statement)
+
+
+def completion_counts(questionnaire_id: str, actor: str | None, region_code: str | None,
+                      completed_at: datetime, score_keys: Mapping[str, int | None]
+                      ) -> list[rows.Insert]:
+    """What counts a completed response (its group and its scores in tenths, by axis) in its
+    region's and the country's reference groups: one upsert of the two groups' sizes and
+    periods, one of the histogram bins. Rows go in key order, the same in every transaction,
+    so that concurrent submissions on PostgreSQL wait for each other instead of deadlocking."""
     if actor is None:
-        return
+        return []
     regions = sorted({NATIONAL, region_code or NATIONAL})
-    rows.insert(
+    statements = [rows.upsert(
         BenchmarkGroup.__table__,
         ("questionnaire_id", "actor", "region_code", "responses", "first_at", "last_at"),
         [(questionnaire_id, actor, region, 1, completed_at, completed_at) for region in regions],
-        conflict=(("questionnaire_id", "actor", "region_code"), {
+        key=("questionnaire_id", "actor", "region_code"),
+        updates={
             "responses": "{table}.responses + {new}.responses",
             "first_at": "least({table}.first_at, {new}.first_at)",
             "last_at": "greatest({table}.last_at, {new}.last_at)",
-        }))
+        })]
     bins = [(questionnaire_id, actor, region, axis, key, 1)
             for region in regions for axis, key in sorted(score_keys.items()) if key is not None]
     if bins:
-        rows.insert(
+        statements.append(rows.upsert(
             ScoreDistribution.__table__,
             ("questionnaire_id", "actor", "region_code", "axis", "score_key", "count"), bins,
-            conflict=(("questionnaire_id", "actor", "region_code", "axis", "score_key"),
-                      {"count": "{table}.count + {new}.count"}))
+            key=("questionnaire_id", "actor", "region_code", "axis", "score_key"),
+            updates={"count": "{table}.count + {new}.count"}))
+    return statements
 
 
 @dataclass

@@ -292,17 +292,17 @@ def create_completed_response(
         "created_at": now, "updated_at": now, "completed_at": now, "is_demo": False,
         "rate_count": 0,
     }
-    response_id = rows.insert(Response.__table__, tuple(values), [tuple(values.values())],
-                              returning="id").scalar_one()
-    rows.insert_json_object(Answer.__table__, "response_id", response_id, "question_id",
-                            "value", kept)
     keys = {axis: None if result.score is None else score_key(result.score)
             for axis, result in scores.items()}
-    rows.insert(ResponseScore.__table__, ("response_id", "axis", "score_key", *SCORE_FIELDS),
-                [(response_id, axis, keys[axis], *(getattr(result, name) for name in SCORE_FIELDS))
-                 for axis, result in scores.items()])
-    benchmarks.count_completion(stored.questionnaire_id, stored.actor, stored.region_code, now,
-                                keys)
+    response_id = rows.insert_together(
+        rows.Insert(Response.__table__, tuple(values), [tuple(values.values())],
+                    returning="id"),
+        [rows.JsonObjectRows(Answer.__table__, "response_id", "question_id", "value", kept),
+         rows.Insert(ResponseScore.__table__, ("axis", "score_key", *SCORE_FIELDS),
+                     [(axis, keys[axis], *(getattr(result, name) for name in SCORE_FIELDS))
+                      for axis, result in scores.items()], owner="response_id"),
+         *benchmarks.completion_counts(stored.questionnaire_id, stored.actor,
+                                       stored.region_code, now, keys)])
     db.session.commit()
     return replace(stored, id=response_id), token, scores
 
