@@ -267,18 +267,16 @@ def breakdown(send, count: int) -> None:
     from sqlalchemy.orm import Session
 
     from diagnostic.api import views
-    from diagnostic.services import benchmarks, responses, territories
+    from diagnostic.services import responses, rows, territories
 
     timers = Timers()
-    timers.wrap(responses, "find_response", "find_response")
-    timers.wrap(territories, "get_territory", "get_territory")
+    timers.wrap(responses, "status_of", "status_of")
+    timers.wrap(territories, "place", "place")
     timers.wrap(views, "check_answers", "check_answers")
     timers.wrap(views, "applicable_answers", "applicable_answers")
     timers.wrap(responses, "create_completed_response", "create_completed_response")
-    timers.wrap(responses, "complete_response", "complete_response")
     timers.wrap(responses, "score_axes", "score_axes")
-    timers.wrap(benchmarks, "record_completion", "record_completion")
-    timers.wrap(Session, "flush", "flush")
+    timers.wrap(rows, "insert_together", "insert_together")
     timers.wrap(Session, "commit", "commit")
     timers.wrap(views, "_created_body", "_created_body")
     wall, cpu = time.perf_counter(), time.thread_time()
@@ -293,40 +291,32 @@ def breakdown(send, count: int) -> None:
         print(f"  {seconds_wall / count * 1000:6.2f} ms  {seconds_cpu / count * 1000:6.2f} ms  "
               f"{label}")
 
-    outside = sum(timers.wall[name] for name in ("find_response", "get_territory",
-                  "check_answers", "applicable_answers", "create_completed_response",
-                  "_created_body"))
-    outside_cpu = sum(timers.cpu[name] for name in ("find_response", "get_territory",
-                      "check_answers", "applicable_answers", "create_completed_response",
-                      "_created_body"))
-    # flush and commit are counted where they run: in complete_response (flush once, commit).
-    inner = ("score_axes", "flush", "record_completion", "commit")
+    steps = ("status_of", "place", "check_answers", "applicable_answers",
+             "create_completed_response", "_created_body")
+    outside = sum(timers.wall[name] for name in steps)
+    outside_cpu = sum(timers.cpu[name] for name in steps)
+    inner = ("score_axes", "insert_together", "commit")
     print(f"where a submission's time goes (wrapped functions, {count} submissions; wall, CPU):")
     line("the whole request through the Flask test client", wall, cpu)
     line("Flask, werkzeug, JSON body parsing and reply, outside the steps below",
          wall - outside, cpu - outside_cpu)
-    line("Idempotency-Key lookup (SELECT response by token hash)", timers.wall["find_response"],
-         timers.cpu["find_response"])
-    line("territory lookup", timers.wall["get_territory"], timers.cpu["get_territory"])
+    line("Idempotency-Key lookup (status by token hash)", timers.wall["status_of"],
+         timers.cpu["status_of"])
+    line("territory lookup (kept per process)", timers.wall["place"], timers.cpu["place"])
     line("answer checks (check_answers)", timers.wall["check_answers"],
          timers.cpu["check_answers"])
     line("which answers apply (applicable_answers)", timers.wall["applicable_answers"],
          timers.cpu["applicable_answers"])
     line("store and score, one transaction (create_completed_response):",
          timers.wall["create_completed_response"], timers.cpu["create_completed_response"])
-    line("  build the ORM objects (response, ~60 answers)",
-         timers.wall["create_completed_response"] - timers.wall["complete_response"],
-         timers.cpu["create_completed_response"] - timers.cpu["complete_response"])
-    line("  score_axes (numpy)", timers.wall["score_axes"], timers.cpu["score_axes"])
-    line("  ORM flush: INSERT the response, its answers and scores", timers.wall["flush"],
-         timers.cpu["flush"])
-    line("  record_completion: 8 histogram upserts (INSERT … ON CONFLICT)",
-         timers.wall["record_completion"], timers.cpu["record_completion"])
-    line("  commit (wall − CPU ≈ waiting for the disk: SQLite's WAL fsync, PostgreSQL's)",
+    line("  score_axes (plain floats)", timers.wall["score_axes"], timers.cpu["score_axes"])
+    line("  INSERT the response, its answers, scores and histogram counts (rows.insert_together)",
+         timers.wall["insert_together"], timers.cpu["insert_together"])
+    line("  commit (wall − CPU ≈ waiting: for the disk, for PostgreSQL)",
          timers.wall["commit"], timers.cpu["commit"])
-    line("  the rest of complete_response (answer map, score rows)",
-         timers.wall["complete_response"] - sum(timers.wall[name] for name in inner),
-         timers.cpu["complete_response"] - sum(timers.cpu[name] for name in inner))
+    line("  the rest (which answers apply, the row values, JSON of the answers)",
+         timers.wall["create_completed_response"] - sum(timers.wall[name] for name in inner),
+         timers.cpu["create_completed_response"] - sum(timers.cpu[name] for name in inner))
     line("reply body (_created_body)", timers.wall["_created_body"], timers.cpu["_created_body"])
 
 
@@ -385,17 +375,14 @@ def profile(count: int, database_url: str | None, items: list[harness.Payload]) 
     print("time inside (cumulative, per submission; nested, so they overlap):")
     wanted = (
         ("views.py", "create_response", "the whole view"),
-        ("responses.py", "find_response", "Idempotency-Key lookup (SELECT by token hash)"),
-        ("territories.py", "get_territory", "territory lookup"),
+        ("responses.py", "status_of", "Idempotency-Key lookup (status by token hash)"),
+        ("territories.py", "place", "territory lookup"),
         ("answers.py", "check_answers", "answer checks"),
         ("answers.py", "applicable_answers", "which answers apply (show_if)"),
         ("responses.py", "create_completed_response", "store and score (one transaction)"),
-        ("responses.py", "complete_response", "  score, flush rows, histograms, commit"),
-        ("scoring/__init__.py", "score_axes", "    scoring (numpy)"),
-        ("session.py", "flush", "    ORM flush (INSERT response, answers, scores)"),
-        ("benchmarks.py", "record_completion", "    histogram upserts (6-8 statements)"),
-        ("session.py", "commit", "    commit"),
-        ("collections.py", "append", "ORM collection appends (answers, scores)"),
+        ("scores.py", "score_axes", "  scoring (plain floats)"),
+        ("rows.py", "insert_together", "  INSERT response, answers, scores, histogram counts"),
+        ("session.py", "commit", "  commit"),
         ("views.py", "_created_body", "reply body"),
     )
     seen: dict[tuple[str, str], float] = {}
