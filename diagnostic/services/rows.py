@@ -22,6 +22,8 @@ from sqlalchemy.engine import Connection
 from ..extensions import db
 
 _processors: dict[tuple[str, str], dict[str, Callable | None]] = {}
+#: Stands for the id of the row inserted first, until it is known (`insert_together`).
+_OWNER = object()
 _statements: dict[tuple, str] = {}
 
 
@@ -51,7 +53,7 @@ def _parameters(connection_: Connection, table: Table, columns: Sequence[str],
     processors = _bind_processors(connection_, table)
     chain = [processors[name] for name in columns]
     return tuple(
-        value if processor is None else processor(value)
+        value if processor is None or value is _OWNER else processor(value)
         for row in rows for processor, value in zip(chain, row, strict=True)
     )
 
@@ -186,6 +188,24 @@ def insert_together(first: Insert, then: Sequence[Insert | JsonObjectRows]) -> i
     gets that id; returns the id. On PostgreSQL, all of it is one statement (data-modifying
     WITH queries): one round trip instead of one per table. Elsewhere, one statement each."""
     connection_ = connection()
+    if connection_.dialect.name == "sqlite":
+        # Everything is prepared before the first INSERT takes SQLite's write lock, which every
+        # other writer then waits for until the commit: the statements follow each other.
+        later = []
+        for statement in then:
+            if isinstance(statement, JsonObjectRows):
+                if statement.values:
+                    later.append((_json_select(connection_, statement, "?"),
+                                  (_OWNER, _json_document(connection_, statement))))
+            else:
+                later.append((_insert_text(connection_, statement),
+                              _insert_parameters(connection_, statement, _OWNER)))
+        owner_id = connection_.exec_driver_sql(
+            _insert_text(connection_, first), _insert_parameters(connection_, first)).scalar_one()
+        for text, parameters in later:
+            connection_.exec_driver_sql(
+                text, tuple(owner_id if value is _OWNER else value for value in parameters))
+        return owner_id
     if connection_.dialect.name != "postgresql":
         owner_id = execute(first).scalar_one()
         for statement in then:
