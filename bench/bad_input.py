@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 TESTS = "tests/web/test_bad_input_properties.py"
 STATISTICS = re.compile(
-    r"^(?P<test>tests/\S+::[^\s\[]+)(?:\[(?P<backend>\w+)\])?:\s*$\n"
+    r"^(?P<test>tests/\S+::[^\s\[]+)(?:\[(?P<backend>[a-z]+)-?(?P<case>[^\]]*)\])?:\s*$\n"
     r"(?:.*\n)*?\s+- during generate phase \((?P<seconds>[\d.]+) seconds\):\n"
     r"\s+- Typical runtimes: .*\n"
     r"\s+- (?P<passing>\d+) passing, (?P<failing>\d+) failing, and (?P<invalid>\d+) invalid",
@@ -50,7 +50,7 @@ def main() -> int:
     print("| test | database | passing cases | failing | invalid (filtered) | generate s |")
     print("|---|---|---:|---:|---:|---:|")
     for row in rows:
-        name = row["test"].split("::", 1)[1]
+        name = row["test"].split("::", 1)[1] + (f" `{row['case']}`" if row["case"] else "")
         print(f"| {name} | {row['backend'] or '-'} | {int(row['passing']):,} | {row['failing']} "
               f"| {row['invalid']} | {float(row['seconds']):.1f} |")
     summary = [line for line in output.splitlines() if re.search(r"\d+ (passed|failed)", line)]
