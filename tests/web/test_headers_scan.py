@@ -106,6 +106,8 @@ GET_URLS = [
     "/api/v1/territories/{territory}",
     "/api/v1/results/{done}",
     "/api/v1/campaigns/{campaign}/summary",
+    "/api/v1/maps/regions.svg",
+    "/api/v1/maps/departements.svg?domain=sante&current=69",
 ]
 #: Every POST route of an organiser (the respondents' POSTs have tests of their own).
 POST_URLS = [
