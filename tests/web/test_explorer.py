@@ -1,6 +1,7 @@
 """The territory explorer: profiles with every reference figure as loaded, the perceived figures
 of a region or a department computed by hand and protected like every figure, the comparison and
-its CSV, the perceived API, the links to the explorer.
+its CSV, the perceived API, the way into a questionnaire with the territory filled in, the links
+from a results page and to the explorer.
 
 Five citizens answer in the Rhône (Lyon ×3, Villeurbanne ×2; region 84). Department 69's index of
 « logement » is 137.8 (≥ 110: objectively fragile).
@@ -39,6 +40,8 @@ from diagnostic.extensions import db
 from diagnostic.models import Indicator, IndicatorValue, Response
 from diagnostic.registry import catalog
 from diagnostic.services import explorer, reference, territories
+from tests.answers import full_answers
+from tests.conftest import Respondent, csrf_token
 
 CONFIANCE = (
     "conf_interlocuteurs",
@@ -524,6 +527,91 @@ def test_the_comparison_csv_neutralises_formulas(app, client):
         with app.app_context():
             db.session.execute(delete(IndicatorValue).where(IndicatorValue.origin == "test"))
             db.session.commit()
+
+
+# --------------------------------------------------------------------------- into a questionnaire
+
+
+def start_from(client, questionnaire: str, key: str):
+    page = client.get(f"/diagnostic/{questionnaire}?territoire={key}")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    started = client.post(f"/diagnostic/{questionnaire}?territoire={key}",
+                          data={"csrf_token": csrf_token(text)})
+    assert started.status_code == 302, started.get_data(as_text=True)
+    return text, started.location
+
+
+def test_a_profile_starts_the_questionnaire_of_the_actor_type_chosen(client):
+    answer = client.get("/territoires/departement:69/diagnostic?acteur=entreprise")
+    assert answer.status_code == 302
+    assert answer.location.endswith("/diagnostic/entreprise?territoire=departement:69")
+    assert client.get("/territoires/departement:69/diagnostic?acteur=rien").status_code == 400
+    assert client.get("/territoires/region:99/diagnostic?acteur=elu").status_code == 404
+    page = client.get("/territoires/departement:69").get_data(as_text=True)
+    assert 'action="/territoires/departement:69/diagnostic"' in page
+    assert 'name="acteur" value="entreprise" checked' in page
+
+
+def test_a_commune_is_filled_in_at_the_start(app, client):
+    text, location = start_from(client, "entreprise", "commune:69123")
+    assert "Lyon" in text
+    match = re.search(r"/r/([^/?]+)/etape/1$", location)
+    assert match, location
+    with app.app_context():
+        from diagnostic.services import responses
+
+        response = responses.find_response(match[1])
+        assert response.territory == "commune:69123"
+        assert response.region_code == "84"
+        assert response.answer_map()["territoire"] == "commune:69123"
+    section = client.get(location).get_data(as_text=True)
+    assert 'value="commune:69123" checked' in section
+
+
+def test_a_department_narrows_the_search_for_the_commune(app, client):
+    text, location = start_from(client, "citoyen", "departement:69")
+    assert "Rhône" in text
+    assert location.endswith("/etape/1?territoire=departement:69")
+    token = re.search(r"/r/([^/?]+)/etape/1", location)[1]
+    section = client.get(location)
+    body = section.get_data(as_text=True)
+    assert 'id="territory-hint"' in body
+    assert "within=departement:69" in body
+    assert f'action="/r/{token}/etape/1?territoire=departement:69"' in body
+    # Grenoble is in the Isère: not found from the Rhône's profile…
+    refused = client.post(location, data={"csrf_token": csrf_token(body), "action": "search",
+                                          "item_territoire_q": "Grenoble"})
+    assert 'class="field-error"' in refused.get_data(as_text=True)
+    assert 'value="commune:38185"' not in refused.get_data(as_text=True)
+    found = client.post(location, data={"csrf_token": csrf_token(body), "action": "next",
+                                        "item_territoire_q": "Villeurbanne"})
+    assert found.status_code == 302
+    with app.app_context():
+        from diagnostic.services import responses
+
+        assert responses.find_response(token).territory == "commune:69266"
+    # …while the search of all of France finds it.
+    plain = Respondent(client)
+    plain.start("citoyen")
+    everywhere = plain.submit(1, {"territoire_q": "Grenoble"}, action="search")
+    assert 'value="commune:38185"' in everywhere.get_data(as_text=True)
+
+
+def test_an_unknown_territory_is_ignored_at_the_start(app, client):
+    for key in ("region:99", "nimporte", "pays:FR"):
+        text, location = start_from(client, "citoyen", key)
+        assert re.search(r"/r/[^/?]+/etape/1$", location), location
+        assert "territoire=" not in text
+
+
+def test_a_results_page_links_to_the_territory_profiles(app, client):
+    with app.app_context():
+        questionnaire = catalog().get("citoyen")
+    token = submit(client, "69123", full_answers(questionnaire))
+    page = client.get(f"/r/{token}/resultats").get_data(as_text=True)
+    for key in ("commune:69123", "departement:69", "region:84"):
+        assert f'href="/territoires/{key}"' in page, key
 
 
 def test_the_home_page_and_the_navigation_lead_to_the_explorer(client):
