@@ -130,6 +130,9 @@ def compare():
             query, explorer.COMPARED_LEVELS) if match.key not in keys]
         if len(matches) == 1 and len(keys) < explorer.MAX_COMPARED:
             return redirect(url_for(".compare", t=[*keys, matches[0].key]))
+    elif "q" in request.args and error is None:
+        # The form sent with a suggestion picked (or nothing typed): the comparison's own address.
+        return redirect(url_for(".compare", t=keys))
     compared = explorer.comparison(chosen, list(catalog().vocabulary.domains))
     return render_template(
         "explorer/compare.html",

@@ -81,7 +81,6 @@ PRIORITY_QUESTION = "priorites"
 PARTNERSHIP_QUESTION = "partenariats"
 PARTNERSHIP_VALUES = ("oui", "non", DONT_KNOW)
 NATIONAL = "pays:FR"
-DEFAULT_REFRESH_SECONDS = 60
 #: Any day: `response_metrics` counts the day of a response, which the explorer does not use.
 _DAY = date(2000, 1, 1)
 
@@ -287,7 +286,7 @@ _LOCK = threading.Lock()
 
 def counts(catalog: Catalog) -> Counts:
     """The counts, from the worker's cache when still current (see the module documentation)."""
-    refresh = current_app.config.get("EXPLORER_REFRESH_SECONDS", DEFAULT_REFRESH_SECONDS)
+    refresh = current_app.config["EXPLORER_REFRESH_SECONDS"]
     revision = _revision()
     min_size = _min_size()
     store = current_app.extensions.setdefault("explorer_counts", {})

@@ -465,6 +465,10 @@ def test_compare_adds_a_territory_found_by_search(client):
         assert f'href="/territoires/comparer?t=departement:38&amp;t={key}"' in text, key
     missing = client.get("/territoires/comparer?q=Zzyzx").get_data(as_text=True)
     assert "Zzyzx" in missing
+    # The form sent with a suggestion picked: the comparison's own address.
+    picked = client.get("/territoires/comparer?t=region:84&q=&t=departement:69")
+    assert picked.status_code == 302
+    assert picked.location.endswith("/territoires/comparer?t=region:84&t=departement:69")
 
 
 def read_csv(answer) -> list[dict]:
