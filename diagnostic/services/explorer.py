@@ -33,14 +33,15 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from flask import current_app
-from sqlalchemy import case, func, select
+from sqlalchemy import Text, case, cast, func, literal, select
 
 from questionnaires import Catalog
 from scoring import AXES
@@ -132,6 +133,42 @@ def _needed_questions(catalog: Catalog) -> set[str]:
     }
 
 
+def _ratings(catalog: Catalog) -> dict[str, tuple[str, dict[str, float]]]:
+    """The domain ratings the database can add up itself: question id → (domain, the rating out
+    of 10 of each value, keyed by its JSON text), from `response_metrics` (the campaigns' rule).
+    A question whose scale or domain differs between versions is counted value by value."""
+    found: dict[str, tuple[str, dict[str, float]]] = {}
+    differing = set()
+    for questionnaire in catalog.versions():
+        if questionnaire.kind != "full":
+            continue
+        for question in questionnaire.questions:
+            if question.type != "scale" or not question.domain or question.show_if is not None:
+                continue
+            metric = f"rating:{question.domain}"
+            entry = (question.domain, {
+                json.dumps(item.value): response_metrics(
+                    questionnaire, {question.id: item.value}, _DAY)[metric][1]
+                for item in question.scale.values})
+            if found.setdefault(question.id, entry) != entry:
+                differing.add(question.id)
+    return {key: entry for key, entry in found.items() if key not in differing}
+
+
+def _rating_expression(ratings: Mapping[str, tuple[str, dict[str, float]]]):
+    """The rating of an answer row (NULL for « ne sait pas » or another question)."""
+    text = cast(Answer.value, Text)
+    by_scale: dict[tuple, list[str]] = {}
+    for question_id, (_domain, values) in ratings.items():
+        by_scale.setdefault(tuple(sorted(values.items())), []).append(question_id)
+    return case(
+        *[(Answer.question_id.in_(sorted(ids)),
+           case({value: literal(rating) for value, rating in scale}, value=text, else_=None))
+          for scale, ids in by_scale.items()],
+        else_=None,
+    )
+
+
 class _Sums:
     """Metrics and histograms added up per scope and actor type."""
 
@@ -176,24 +213,64 @@ class _Sums:
         }
 
 
-def count_responses(catalog: Catalog) -> Counts:
-    """Count every completed self-diagnosis by actor type, region and department (three
-    GROUP BY queries)."""
+@dataclass
+class Tally:
+    """What a count adds up, kept so that a later count of the responses completed since adds
+    to it: the sums, the responses counted per (questionnaire, actor type) — checked against the
+    reference groups — and the latest completion counted."""
+
+    sums: _Sums
+    totals: dict[tuple[str, str], int]
+    latest: datetime | None
+
+
+def tally(catalog: Catalog, since: Tally | None = None) -> Tally:
+    """Count the completed self-diagnoses by actor type, region and department (three GROUP BY
+    queries): all of them, or with `since`, those completed after its latest, added to it."""
     actors = list(catalog.vocabulary.actors)
     full = [questionnaire.id for questionnaire in catalog.latest("full")]
     department = _department().label("departement")
-    completed = (Response.status == "completed", Response.actor.in_(actors),
-                 Response.questionnaire_id.in_(full))
-    sums = _Sums()
-    for actor, region, code, n, demo in db.session.execute(
-            select(Response.actor, Response.region_code, department, func.count(),
-                   func.sum(case((Response.is_demo.is_(True), 1), else_=0)))
-            .where(*completed).group_by(Response.actor, Response.region_code, department)):
+    completed = [Response.status == "completed", Response.actor.in_(actors),
+                 Response.questionnaire_id.in_(full)]
+    counted = since or Tally(_Sums(), {}, None)
+    if since is not None and since.latest is not None:
+        completed.append(Response.completed_at > since.latest)
+    sums = counted.sums
+    for questionnaire_id, actor, region, code, n, demo, latest in db.session.execute(
+            select(Response.questionnaire_id, Response.actor, Response.region_code, department,
+                   func.count(), func.sum(case((Response.is_demo.is_(True), 1), else_=0)),
+                   func.max(Response.completed_at))
+            .where(*completed)
+            .group_by(Response.questionnaire_id, Response.actor, Response.region_code,
+                      department)):
         scopes = sums.scopes(region, code)
         sums.add(scopes, actor, "n", int(n), 0.0)
         for scope in scopes:
             sums.demo[scope] = sums.demo.get(scope, 0) + int(demo or 0)
-    needed = sorted(_needed_questions(catalog))
+        group = (questionnaire_id, actor)
+        counted.totals[group] = counted.totals.get(group, 0) + int(n)
+        if latest is not None and (counted.latest is None or latest > counted.latest):
+            counted.latest = latest
+    ratings = _ratings(catalog)
+    if ratings:
+        rating = _rating_expression(ratings)
+        for actor, region, code, question_id, rated, total, dont_know in db.session.execute(
+                select(Response.actor, Response.region_code, department, Answer.question_id,
+                       func.count(rating), func.sum(rating),
+                       func.sum(case((cast(Answer.value, Text) == "null", 1), else_=0)))
+                .join(Answer, Answer.response_id == Response.id)
+                .where(*completed, Answer.question_id.in_(sorted(ratings)))
+                .group_by(Response.actor, Response.region_code, department,
+                          Answer.question_id)):
+            domain = ratings[question_id][0]
+            scopes = sums.scopes(region, code)
+            sums.add(scopes, actor, f"rating:{domain}", int(rated), float(total or 0.0))
+            sums.add(scopes, actor, f"rating_nsp:{domain}", int(dont_know or 0), 0.0)
+    needed = sorted(_needed_questions(catalog) - set(ratings))
+    # What one answer adds to its group, as a campaign counts it (`response_metrics` also
+    # counts the response and its day: those come from the first query); the same answer
+    # comes back for many places and actor types.
+    metrics_of: dict[tuple, list[tuple[str, int, float]]] = {}
     for (actor, region, code, questionnaire_id, version, question_id, value,
          count) in db.session.execute(
             select(Response.actor, Response.region_code, department, Response.questionnaire_id,
@@ -203,16 +280,16 @@ def count_responses(catalog: Catalog) -> Counts:
             .group_by(Response.actor, Response.region_code, department,
                       Response.questionnaire_id, Response.questionnaire_version,
                       Answer.question_id, Answer.value)):
-        questionnaire = catalog.get(questionnaire_id, version)
-        if questionnaire is None:
-            continue
+        key = (questionnaire_id, version, question_id, json.dumps(value))
+        if key not in metrics_of:
+            questionnaire = catalog.get(questionnaire_id, version)
+            metrics_of[key] = [] if questionnaire is None else [
+                (metric, one, total) for metric, (one, total)
+                in response_metrics(questionnaire, {question_id: value}, _DAY).items()
+                if metric != "n" and not metric.startswith("day:")]
         scopes = sums.scopes(region, code)
-        # What this answer adds to its group, as a campaign counts it (`response_metrics`
-        # also counts the response and its day: those come from the first query).
-        for metric, (one, total) in response_metrics(
-                questionnaire, {question_id: value}, _DAY).items():
-            if metric != "n" and not metric.startswith("day:"):
-                sums.add(scopes, actor, metric, one * int(count), total * int(count))
+        for metric, one, total in metrics_of[key]:
+            sums.add(scopes, actor, metric, one * int(count), total * int(count))
     for actor, region, code, axis, key, count in db.session.execute(
             select(Response.actor, Response.region_code, department, ResponseScore.axis,
                    ResponseScore.score_key, func.count())
@@ -221,12 +298,23 @@ def count_responses(catalog: Catalog) -> Counts:
             .group_by(Response.actor, Response.region_code, department, ResponseScore.axis,
                       ResponseScore.score_key)):
         sums.add_score(sums.scopes(region, code), actor, axis, int(key), int(count))
-    groups = sums.groups(actors)
+    return counted
+
+
+def counts_of(counted: Tally, catalog: Catalog, min_size: int) -> Counts:
+    """The groups of every scope from a tally, and those the partition leaves out."""
+    actors = list(catalog.vocabulary.actors)
+    groups = counted.sums.groups(actors)
     regions_of = dict(db.session.execute(
         select(Territory.code, Territory.region_code).where(Territory.level == "departement")
     ).all())
-    return Counts(groups, sums.demo, _hidden(groups, actors, regions_of, _min_size()),
-                  regions_of)
+    return Counts(groups, dict(counted.sums.demo),
+                  _hidden(groups, actors, regions_of, min_size), regions_of)
+
+
+def count_responses(catalog: Catalog) -> Counts:
+    """Count every completed self-diagnosis, from scratch."""
+    return counts_of(tally(catalog), catalog, _min_size())
 
 
 def _min_size() -> int:
@@ -266,7 +354,7 @@ def _hidden(groups: Mapping[str, Mapping[str, Group]], actors: Sequence[str],
 def _revision() -> tuple:
     """What changes whenever a completed response is added or deleted: the national reference
     groups (their sizes and latest completion)."""
-    return tuple(db.session.execute(
+    return tuple(tuple(row) for row in db.session.execute(
         select(BenchmarkGroup.questionnaire_id, BenchmarkGroup.actor, BenchmarkGroup.responses,
                BenchmarkGroup.last_at)
         .where(BenchmarkGroup.region_code == "")
@@ -277,29 +365,63 @@ def _revision() -> tuple:
 class _Cached:
     revision: tuple
     computed_at: float
+    tally: Tally
     counts: Counts
     min_size: int
 
 
+#: Guards the cache; one recount at a time per worker (a recount adds to the cached tally).
 _LOCK = threading.Lock()
+_RECOUNT = threading.Lock()
+
+
+def _recount(cached: _Cached | None, revision: tuple, catalog: Catalog) -> Tally:
+    """The responses counted again: only those completed since the last count when nothing
+    was deleted meanwhile, and when the result then has as many responses per questionnaire and
+    actor type as the reference groups; else all of them."""
+    full = {questionnaire.id for questionnaire in catalog.latest("full")}
+    expected = {(questionnaire_id, actor): responses
+                for questionnaire_id, actor, responses, _last in revision
+                if questionnaire_id in full and responses}
+    if cached is not None and all(expected.get(group, 0) >= n
+                                  for group, n in cached.tally.totals.items()):
+        added = tally(catalog, since=cached.tally)
+        if {group: n for group, n in added.totals.items() if n} == expected:
+            return added
+    return tally(catalog)
 
 
 def counts(catalog: Catalog) -> Counts:
     """The counts, from the worker's cache when still current (see the module documentation)."""
     refresh = current_app.config["EXPLORER_REFRESH_SECONDS"]
-    revision = _revision()
     min_size = _min_size()
     store = current_app.extensions.setdefault("explorer_counts", {})
-    with _LOCK:
-        cached: _Cached | None = store.get("counts")
-    now = time.monotonic()
-    if cached is not None and cached.min_size == min_size and (
-            cached.revision == revision or now - cached.computed_at < refresh):
-        return cached.counts
-    fresh = count_responses(catalog)
-    with _LOCK:
-        store["counts"] = _Cached(revision, now, fresh, min_size)
-    return fresh
+
+    def current() -> _Cached | None:
+        with _LOCK:
+            cached = store.get("counts")
+        if cached is not None and cached.min_size == min_size and (
+                cached.revision == revision or time.monotonic() - cached.computed_at < refresh):
+            return cached
+        return None
+
+    revision = _revision()
+    found = current()
+    if found is not None:
+        return found.counts
+    with _RECOUNT:
+        found = current()  # counted meanwhile by another thread
+        if found is not None:
+            return found.counts
+        with _LOCK:
+            cached = store.get("counts")
+        counted = _recount(cached if cached is not None and cached.min_size == min_size
+                           else None, revision, catalog)
+        fresh = _Cached(revision, time.monotonic(), counted,
+                        counts_of(counted, catalog, min_size), min_size)
+        with _LOCK:
+            store["counts"] = fresh
+    return fresh.counts
 
 
 # --------------------------------------------------------------------------- a territory

@@ -255,6 +255,52 @@ def test_perceived_figures_are_hidden_below_min_group_size_and_shown_at_it(app, 
     assert text_of(cell(page, "perceived-domains", "logement", "entreprise")) == "—"
 
 
+def test_the_counts_are_each_response_s_metrics_added_up(app):
+    """The GROUP BY counts (ratings added up by the database, other answers value by value)
+    equal what `response_metrics` gives each response, added up (`add_metrics`), for France,
+    every region and every department; the score histograms equal the stored scores."""
+    from collections import Counter
+
+    from diagnostic.services import demo
+    from scoring.aggregates import add_metrics, response_metrics
+
+    with app.app_context():
+        demo.seed_demo(400, seed=7)
+        found = explorer.count_responses(catalog())
+        kept = ("n", "rating:", "rating_nsp:", "q:priorites", "q:partenariats")
+        expected: dict[tuple[str, str], list] = {}
+        scores: dict[tuple[str, str], Counter] = {}
+        for response in db.session.scalars(select(Response).where(
+                Response.status == "completed")):
+            questionnaire = catalog().get(response.questionnaire_id,
+                                          response.questionnaire_version)
+            metrics = {metric: value for metric, value in response_metrics(
+                questionnaire, response.answer_map(), explorer._DAY).items()
+                if metric.startswith(kept)}
+            place = territories.get_territory(response.territory)
+            scopes = ["pays:FR", f"region:{place.region_code}",
+                      f"departement:{place.departement_code}"]
+            for scope in scopes:
+                expected.setdefault((scope, response.actor), []).append(metrics)
+                for score in response.scores:
+                    if score.score_key is not None:
+                        scores.setdefault((scope, response.actor), Counter())[
+                            (score.axis, score.score_key)] += 1
+    assert len(expected) > 20
+    for (scope, actor), parts in expected.items():
+        group = found.scope(scope)[actor]
+        wanted = add_metrics(parts)
+        assert group.metrics.keys() == {m for m, (count, _t) in wanted.items() if count}
+        for metric, (count, total) in group.metrics.items():
+            assert count == wanted[metric][0], (scope, actor, metric)
+            assert total == pytest.approx(wanted[metric][1]), (scope, actor, metric)
+        histograms = Counter({(axis, int(key)): int(number)
+                              for axis, histogram in group.histograms.items()
+                              for key, number in zip(histogram.keys, histogram.counts,
+                                                     strict=True)})
+        assert histograms == scores.get((scope, actor), Counter()), (scope, actor)
+
+
 def test_the_stored_scores_are_those_computed_by_hand(app, client):
     tokens = [submit(client, commune, answers) for commune, answers in CITIZENS]
     with app.app_context():
@@ -271,6 +317,21 @@ def test_an_emploi_mean_on_four_ratings_is_hidden_though_five_responded(client):
     emploi = perceived_api(client, "departement:69")["actors"]["citoyen"]["domains"]["emploi"]
     assert emploi["mean"] == SUPPRESSED_4
     assert emploi["dont_know"] == {"n": 5, "value": 0.2}
+
+
+def test_the_perceived_api_follows_its_documented_schema(client):
+    from openapi_schema_validator import OAS31Validator
+
+    document = client.get("/api/v1/openapi.json").get_json()
+    assert "/territories/{key}/perceived" in document["paths"]
+    assert "/maps/{level}.svg" in document["paths"]
+    schema = {"$ref": "#/components/schemas/Perceived", "components": document["components"]}
+    # Hidden (four responses), then shown (five).
+    for added in (CITIZENS[:4], CITIZENS[4:]):
+        for commune, answers in added:
+            submit(client, commune, answers)
+        for key in ("departement:69", "region:84", "region:11"):
+            OAS31Validator(schema).validate(perceived_api(client, key))
 
 
 def test_a_department_whose_neighbours_have_too_few_is_left_out(client):
@@ -334,31 +395,72 @@ def test_published_national_figures_are_shown_beside(client):
     assert companies["value_pct"] is not None and companies["study"] == "PHARE"
 
 
-def test_counts_are_kept_per_worker_and_refreshed_when_responses_change(app, client,
-                                                                        monkeypatch):
+@pytest.fixture
+def recounts(app, monkeypatch):
+    """The counts kept a minute; the list of recounts made: "all", or "since" the last one."""
     monkeypatch.setitem(app.config, "EXPLORER_REFRESH_SECONDS", 60)
-    calls = []
-    original = explorer.count_responses
+    made = []
+    original = explorer.tally
 
-    def counting(catalog_):
-        calls.append(1)
-        return original(catalog_)
+    def spy(catalog_, since=None):
+        made.append("all" if since is None else "since")
+        return original(catalog_, since)
 
-    monkeypatch.setattr(explorer, "count_responses", counting)
+    monkeypatch.setattr(explorer, "tally", spy)
     app.extensions.pop("explorer_counts", None)
-    for commune, answers in CITIZENS:
+    return made
+
+
+def later(monkeypatch, seconds: float) -> None:
+    now = explorer.time.monotonic()
+    monkeypatch.setattr(explorer.time, "monotonic", lambda: now + seconds)
+
+
+def test_counts_are_kept_per_worker_and_added_to_when_responses_come(client, recounts,
+                                                                      monkeypatch):
+    for commune, answers in CITIZENS[:4]:
         submit(client, commune, answers)
     perceived_api(client, "region:84")
     perceived_api(client, "departement:69")
-    assert len(calls) == 1
-    submit(client, *CITIZENS[0])
+    assert recounts == ["all"]
+    submit(client, *CITIZENS[4])
     # Within the minute: the counts already made.
+    assert perceived_api(client, "departement:69")["responses"]["citoyen"] == 4
+    assert recounts == ["all"]
+    later(monkeypatch, 61)
+    mine = perceived_api(client, "departement:69")["actors"]["citoyen"]
+    assert recounts == ["all", "since"]
+    # The same figures as counted from scratch.
+    assert mine["domains"]["logement"]["mean"] == {"n": 5, "value": 6.0}
+    assert mine["impacts"]["confiance"]["territory"] == {
+        "n": 5, "median": 66.7, "q1": 46.7, "q3": 72.2}
+    perceived_api(client, "region:84")
+    assert recounts == ["all", "since"]
+
+
+def test_a_deletion_or_a_response_missed_makes_a_count_from_scratch(app, client, recounts,
+                                                                    monkeypatch):
+    from diagnostic.services import privacy, responses
+
+    tokens = [submit(client, commune, answers) for commune, answers in CITIZENS]
     assert perceived_api(client, "region:84")["responses"]["citoyen"] == 5
-    assert len(calls) == 1
-    now = explorer.time.monotonic()
-    monkeypatch.setattr(explorer.time, "monotonic", lambda: now + 61)
-    assert perceived_api(client, "region:84")["responses"]["citoyen"] == 6
-    assert len(calls) == 2
+    with app.app_context():
+        privacy.delete_response(responses.find_response(tokens[0]), catalog())
+    later(monkeypatch, 61)
+    assert perceived_api(client, "region:84")["responses"]["citoyen"] == 4
+    assert recounts == ["all", "all"]
+    # A response whose completion is dated before the last count (committed late): counting
+    # those completed since misses it, the reference groups say so.
+    token = submit(client, *CITIZENS[0])
+    with app.app_context():
+        response = responses.find_response(token)
+        response.completed_at = response.completed_at.replace(year=2020)
+        db.session.commit()
+    later(monkeypatch, 122)
+    body = perceived_api(client, "region:84")
+    assert body["responses"]["citoyen"] == 5
+    assert body["actors"]["citoyen"]["domains"]["logement"]["mean"] == {"n": 5, "value": 6.0}
+    assert recounts == ["all", "all", "since", "all"]
 
 
 #: The explorer's URLs with figures from responses in them, and those without.
