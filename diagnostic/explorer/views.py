@@ -35,7 +35,7 @@ def _territory(key: str):
 
 
 def _compared():
-    """The territories of `t=` (400 with the reason when they cannot be compared)."""
+    """The territories of `t=`, and None; or none and why they cannot be compared."""
     try:
         return explorer.compared_territories(request.args.getlist("t")), None
     except explorer.ComparisonError as error:
