@@ -25,6 +25,7 @@ def create_app(config: dict | None = None) -> Flask:
         cli,
         database,
         errors,
+        explorer,
         i18n,
         registry,
         respondent,
@@ -48,6 +49,7 @@ def create_app(config: dict | None = None) -> Flask:
     respondent.init_app(app)
     campaigns.init_app(app)
     workshops.init_app(app)
+    explorer.init_app(app)
     api.init_app(app)
     cli.init_app(app)
     return app

@@ -358,3 +358,85 @@ def impact_ranges(panels: Mapping[str, Sequence[Range]], titles: Mapping[str, st
                markersize=6, label=reference_labels[1]),
     ], loc="outside lower center", ncols=2, frameon=False, fontsize=8.5)
     return _svg(figure)
+
+
+#: Up to four territories side by side: a colour, a hatch pattern and a marker shape each, so
+#: that the series read in greyscale and without colour.
+SERIES_STYLES = (
+    ("#1f5fa8", "", "o"),
+    ("#a3461a", "///", "s"),
+    ("#2e7d4f", "...", "^"),
+    ("#6b3fa0", "xx", "D"),
+)
+
+
+def fragility_indices_size(domains: int, territories: int) -> tuple[int, int]:
+    """Width and height in pixels of `fragility_indices` (for the page's `<img>`)."""
+    return 840, round(100 * (domains * (0.22 + 0.24 * territories) + 1.4))
+
+
+def fragility_indices(
+    labels: Sequence[str],
+    series: Sequence[tuple[str, Sequence[float | None]]],
+    *,
+    title: str,
+    france_label: str,
+    not_available: str,
+) -> bytes:
+    """The fragility index of each domain for one to four territories: per domain, one bar per
+    territory from the national level (100, a dashed line) to its index, hatched and ended by a
+    marker of its own; « non disponible » written where a territory has no index.
+
+    :param labels: the domains, in the page's language.
+    :param series: (territory name, index per domain in `labels` order, None when missing).
+    """
+    if not 1 <= len(series) <= len(SERIES_STYLES):
+        raise ValueError(f"1 to {len(SERIES_STYLES)} series, not {len(series)}")
+    count = len(series)
+    step = 0.8 / count
+    width, height = fragility_indices_size(len(labels), count)
+    figure = Figure(figsize=(width / 100, height / 100), dpi=100, layout="constrained")
+    axes = figure.add_subplot()
+    known = [value for _name, values in series for value in values if value is not None]
+    low = min([70.0, *known]) - 8
+    high = max([130.0, *known]) + 12
+    centres = np.arange(len(labels))[::-1].astype(float)
+    for number, (_name, values) in enumerate(series):
+        colour, hatch, marker = SERIES_STYLES[number]
+        for centre, value in zip(centres, values, strict=True):
+            y = centre + 0.4 - step * (number + 0.5)
+            if value is None:
+                axes.text(100 + (high - low) * 0.01, y, not_available, va="center",
+                          fontsize=7, color=MUTED, style="italic")
+                continue
+            axes.barh(y, value - 100, left=100, height=step * 0.82, color=colour, alpha=0.3,
+                      hatch=hatch, edgecolor=colour, linewidth=0.8)
+            axes.plot(value, y, marker=marker, markersize=6.5, color=colour, markeredgecolor=INK,
+                      linestyle="none")
+            offset = 6 if value >= 100 else -6
+            axes.annotate(f"{value:.0f}", (value, y), textcoords="offset points",
+                          xytext=(offset, 0), ha="left" if value >= 100 else "right",
+                          va="center", fontsize=7.5, color=INK)
+    axes.axvline(100, color=MUTED, linestyle="--", linewidth=1)
+    axes.set_xlim(low, high)
+    axes.set_ylim(-0.6, len(labels) - 0.4)
+    axes.set_yticks(centres)
+    axes.set_yticklabels(labels, fontsize=9, color=INK)
+    for boundary in centres[:-1] - 0.5:
+        axes.axhline(boundary, color=GRID, linewidth=0.4)
+    axes.set_title(title, fontsize=10, color=INK, loc="left")
+    axes.tick_params(colors=MUTED, labelsize=8)
+    axes.grid(axis="x", color=GRID, linewidth=0.5)
+    axes.set_axisbelow(True)
+    for side in ("top", "right"):
+        axes.spines[side].set_visible(False)
+    handles: list = [
+        (Rectangle((0, 0), 1, 1, facecolor=colour, alpha=0.3, hatch=hatch, edgecolor=colour),
+         Line2D([], [], marker=marker, markersize=6.5, color=colour, markeredgecolor=INK,
+                linestyle="none"))
+        for colour, hatch, marker in SERIES_STYLES[:count]
+    ]
+    handles.append(Line2D([], [], color=MUTED, linestyle="--", linewidth=1))
+    figure.legend(handles=handles, labels=[*(name for name, _values in series), france_label],
+                  loc="outside lower center", ncols=2, frameon=False, fontsize=8.5)
+    return _svg(figure)

@@ -100,6 +100,9 @@ def configure(app: Flask, overrides: dict | None = None) -> None:
         SQLITE_SYNCHRONOUS=sqlite_synchronous(),
         MIN_GROUP_SIZE=positive_int("MIN_GROUP_SIZE", 5),
         SUBMISSIONS_PER_MINUTE=positive_int("SUBMISSIONS_PER_MINUTE", 60),
+        # The explorer recounts its perceived figures at most this often per worker (0: whenever
+        # responses changed).
+        EXPLORER_REFRESH_SECONDS=whole_number("EXPLORER_REFRESH_SECONDS", 60),
         RETENTION_DAYS=positive_int("RETENTION_DAYS", 0) or None,  # None: responses are kept
         MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH,
         MAX_FORM_MEMORY_SIZE=MAX_FORM_MEMORY_SIZE,

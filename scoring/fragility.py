@@ -129,3 +129,17 @@ def fragility_by_domain(
         index = geometric_mean([result.ratio for result in latest.values()])
         results[domain] = DomainFragility(domain=domain, index=index, indicators=tuple(ordered))
     return results
+
+
+def mean_index(indices: Iterable[float | None]) -> float | None:
+    """The mean fragility index over domains (« moyenne des 16 domaines »): the arithmetic mean
+    of the domain indices that exist, None when none does.
+
+    A domain without an index (« non disponible ») is left out rather than counted as 100, so
+    two territories' means may rest on different domains: a mean is best shown with the number
+    of domains it rests on.
+    """
+    available = [index for index in indices if index is not None and math.isfinite(index)]
+    if not available:
+        return None
+    return sum(available) / len(available)

@@ -1,6 +1,7 @@
 from flask import Flask
 
 from ..extensions import csrf
+from . import maps  # noqa: F401  (registers the map routes on bp)
 from .views import bp
 
 

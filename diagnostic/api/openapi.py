@@ -366,6 +366,163 @@ TERRITORY_MATCH = {
 }
 
 
+PROTECTED_CELL = {
+    "oneOf": [
+        {
+            "type": "object",
+            "required": ["n", "value"],
+            "properties": {
+                "n": {"type": "integer", "description": "Answers the figure rests on."},
+                "value": {"type": ["number", "null"],
+                          "description": "null when there is nothing to compute it from."},
+            },
+        },
+        {
+            "type": "object",
+            "required": ["n", "suppressed"],
+            "properties": {"n": {"type": "integer"}, "suppressed": {"const": True}},
+            "description": "Rests on fewer than min_group_size answers, or could be worked out "
+            "from the figures of a neighbouring territory: not shown.",
+        },
+    ]
+}
+PROTECTED_QUARTILES = {
+    "oneOf": [
+        {
+            "type": "object",
+            "required": ["n", "median", "q1", "q3"],
+            "properties": {
+                "n": {"type": "integer"},
+                "median": {"type": ["number", "null"]},
+                "q1": {"type": ["number", "null"]},
+                "q3": {"type": ["number", "null"]},
+            },
+        },
+        {
+            "type": "object",
+            "required": ["n", "suppressed"],
+            "properties": {"n": {"type": "integer"}, "suppressed": {"const": True}},
+        },
+    ]
+}
+PUBLISHED_FIGURE = {
+    "type": ["object", "null"],
+    "description": "The Observatoire des partenariats' published national figure for the same "
+    "question, with its study and source.",
+    "properties": {
+        "study": {"type": "string"},
+        "fieldwork": {"type": "string"},
+        "sample": {"type": ["string", "null"]},
+        "value_pct": {"type": ["number", "null"]},
+        "score_10": {"type": ["number", "null"]},
+        "source": {"type": "string"},
+    },
+}
+PERCEIVED = {
+    "type": "object",
+    "required": ["territory", "name", "min_group_size", "includes_demo", "responses",
+                 "national_responses", "fragility", "actors"],
+    "properties": {
+        "territory": {"type": "string", "examples": ["departement:69"]},
+        "name": {"type": "string"},
+        "min_group_size": {"type": "integer"},
+        "includes_demo": {
+            "type": "boolean",
+            "description": "Demonstration responses are counted in these figures.",
+        },
+        "responses": {
+            "type": "object",
+            "description": "Completed self-diagnoses per actor type in the territory.",
+            "additionalProperties": {"type": "integer"},
+        },
+        "national_responses": {"type": "object", "additionalProperties": {"type": "integer"}},
+        "fragility": {
+            "type": "object",
+            "description": "The objective fragility index of the 16 domains (100 = France).",
+            "additionalProperties": {"type": ["number", "null"]},
+        },
+        "actors": {
+            "type": "object",
+            "description": "Per actor type (citoyen, entreprise, association, elu).",
+            "additionalProperties": {
+                "type": "object",
+                "required": ["responses", "left_out", "domains", "impacts", "partnerships"],
+                "properties": {
+                    "responses": {"type": "integer"},
+                    "left_out": {
+                        "type": "boolean",
+                        "description": "The territory's figures of this actor type are not "
+                        "shown: a neighbouring territory has too few answers for its own to "
+                        "stay hidden otherwise (its cells are then empty).",
+                    },
+                    "domains": {
+                        "type": "object",
+                        "description": "Per domain: mean rating out of 10, share naming it a "
+                        "priority (0–1), « ne sait pas » share, the reading against the "
+                        "fragility index (shared_priority, blind_spot, perceived_only, "
+                        "not_priority, unknown, suppressed), and France's figures.",
+                        "additionalProperties": {
+                            "type": "object",
+                            "properties": {
+                                "mean": {"$ref": "#/components/schemas/ProtectedCell"},
+                                "priority": {"$ref": "#/components/schemas/ProtectedCell"},
+                                "dont_know": {"$ref": "#/components/schemas/ProtectedCell"},
+                                "classification": {"type": "string"},
+                                "national": {
+                                    "type": "object",
+                                    "properties": {
+                                        "mean": {"$ref": "#/components/schemas/ProtectedCell"},
+                                        "priority": {
+                                            "$ref": "#/components/schemas/ProtectedCell"
+                                        },
+                                        "published": {
+                                            "$ref": "#/components/schemas/PublishedFigure"
+                                        },
+                                    },
+                                },
+                            },
+                        },
+                    },
+                    "impacts": {
+                        "type": "object",
+                        "description": "Per impact: median and quartiles of the scores "
+                        "(0–100), in the territory and in France.",
+                        "additionalProperties": {
+                            "type": "object",
+                            "properties": {
+                                "territory": {"$ref": "#/components/schemas/ProtectedQuartiles"},
+                                "national": {"$ref": "#/components/schemas/ProtectedQuartiles"},
+                            },
+                        },
+                    },
+                    "partnerships": {
+                        "type": "object",
+                        "description": "Shares (0–1) answering oui, non or nsp to the "
+                        "partnerships question, in the territory and in France, and the "
+                        "published national share.",
+                        "properties": {
+                            "territory": {
+                                "type": "object",
+                                "additionalProperties": {
+                                    "$ref": "#/components/schemas/ProtectedCell"
+                                },
+                            },
+                            "national": {
+                                "type": "object",
+                                "additionalProperties": {
+                                    "$ref": "#/components/schemas/ProtectedCell"
+                                },
+                            },
+                            "published": {"$ref": "#/components/schemas/PublishedFigure"},
+                        },
+                    },
+                },
+            },
+        },
+    },
+}
+
+
 def _json(schema_ref: str) -> dict[str, Any]:
     return {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema_ref}"}}}
 
@@ -515,6 +672,80 @@ def openapi_document() -> dict[str, Any]:
                     },
                 }
             },
+            "/territories/{key}/perceived": {
+                "get": {
+                    "summary": "What the application's respondents perceive in a region or a "
+                    "department, per actor type, beside France",
+                    "description": "From the completed self-diagnoses whose territory lies in "
+                    "it. Every figure resting on fewer than min_group_size answers, or that "
+                    "could be worked out from a neighbouring territory's, is "
+                    '{"n": n, "suppressed": true}, as on the territory\'s page.',
+                    "operationId": "getTerritoryPerceived",
+                    "parameters": [
+                        {
+                            "name": "key",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string",
+                                       "pattern": "^(region|departement):[0-9AB]{2,3}$"},
+                            "examples": {"department": {"value": "departement:69"}},
+                        }
+                    ],
+                    "responses": {
+                        "200": {"description": "The perceived figures",
+                                "content": _json("Perceived")},
+                        "404": _error("Unknown territory, or not a region or a department"),
+                    },
+                }
+            },
+            "/maps/{level}.svg": {
+                "get": {
+                    "summary": "The map of France coloured by the fragility index, as SVG",
+                    "description": "By region or department, for one of the 16 domains or "
+                    "the mean over them (moyenne); each territory is a link to its profile "
+                    "(/territoires/level:code) with a title giving its index. Words in the "
+                    "visitor's language (cookie, else Accept-Language).",
+                    "operationId": "getMap",
+                    "parameters": [
+                        {
+                            "name": "level",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string", "enum": ["regions", "departements"]},
+                        },
+                        {
+                            "name": "domain",
+                            "in": "query",
+                            "required": False,
+                            "schema": {
+                                "type": "string",
+                                "default": "moyenne",
+                                "enum": [
+                                    "education", "sante", "securite", "mobilite", "numerique",
+                                    "culture", "developpement_economique", "emploi",
+                                    "niveau_de_vie", "pauvrete", "logement", "isolement",
+                                    "diversite", "vieillissement", "environnement",
+                                    "transition_energetique", "moyenne",
+                                ],
+                            },
+                        },
+                        {
+                            "name": "current",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "string"},
+                            "description": "The INSEE code of a territory of the level to "
+                            "outline, such as 84 (regions) or 69 (departements).",
+                        },
+                    ],
+                    "responses": {
+                        "200": {"description": "The map",
+                                "content": {"image/svg+xml": {"schema": {"type": "string"}}}},
+                        "400": _error("Unknown domain, or current not on the map"),
+                        "404": _error("Unknown level"),
+                    },
+                }
+            },
             "/campaigns/{public_id}/summary": {
                 "get": {
                     "summary": "A campaign's aggregates, as on its dashboard (organisers only)",
@@ -586,6 +817,10 @@ def openapi_document() -> dict[str, Any]:
                 "Benchmarks": BENCHMARKS,
                 "FigureSource": FIGURE_SOURCE,
                 "Territory": TERRITORY,
+                "ProtectedCell": PROTECTED_CELL,
+                "ProtectedQuartiles": PROTECTED_QUARTILES,
+                "PublishedFigure": PUBLISHED_FIGURE,
+                "Perceived": PERCEIVED,
             },
         },
     }

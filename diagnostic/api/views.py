@@ -14,7 +14,7 @@ from scoring import AXES
 from ..extensions import db
 from ..models import as_utc
 from ..registry import catalog
-from ..services import accounts, benchmarks, campaigns, reference, responses, territories
+from ..services import accounts, benchmarks, campaigns, explorer, reference, responses, territories
 from ..templating import territory_label
 from .openapi import openapi_document
 
@@ -374,3 +374,17 @@ def campaign_summary(public_id: str):
         raise InvalidRequest("Unknown actor type", {"actor": "an actor type of the campaign"})
     summary = campaigns.summary(campaign, filters, catalog(), current_app.config["MIN_GROUP_SIZE"])
     return jsonify(campaigns.summary_json(summary))
+
+
+@bp.get("/territories/<key>/perceived")
+def territory_perceived(key: str):
+    """What the application's respondents perceive in a region or a department, per actor type,
+    beside France: the same figures, with the same small-group protection, as its page."""
+    territory = territories.get_territory(key)
+    if territory is None:
+        abort(404, description="Unknown territory (write it level:code, such as region:84)")
+    if territory.level not in explorer.PERCEIVED_LEVELS:
+        abort(404, description="Perceived figures are published for regions and departments "
+                               "only (region:84, departement:69)")
+    view = explorer.perceived(territory, catalog(), current_app.config["MIN_GROUP_SIZE"])
+    return jsonify(explorer.perceived_json(view))

@@ -23,6 +23,7 @@ from ..database import DatabaseBusy, retrying
 from ..forms import SubmissionForm, build_section_form, field_name
 from ..i18n import current_language
 from ..models import Response as ResponseRecord
+from ..models import Territory
 from ..registry import catalog
 from ..services import campaigns, privacy, reference, responses, results, territories
 from ..templating import class_labels
@@ -56,15 +57,18 @@ def _load(token: str) -> tuple[ResponseRecord, Questionnaire]:
     return response, questionnaire
 
 
-def _territory_lookups(response: ResponseRecord):
+def _territory_lookups(response: ResponseRecord, hint: Territory | None = None):
     """How the territory question finds and checks a commune: anywhere, or inside the territory
-    of the campaign the response came through. Returns (find, describe, search args, scope)."""
+    of the campaign the response came through. A `hint` (the territory whose profile the
+    respondent came from) only narrows the search: any commune is still accepted. Returns
+    (find, describe, search args, scope)."""
     scope = None
     if response.campaign is not None:
         scope = territories.get_territory(response.campaign.territory)
+    searched = scope or hint
 
     def find(query: str) -> list[territories.Match]:
-        return territories.search_territories(query, ("commune",), within=scope)
+        return territories.search_territories(query, ("commune",), within=searched)
 
     def describe(key: str) -> territories.Match | None:
         territory = territories.get_territory(key)
@@ -72,7 +76,21 @@ def _territory_lookups(response: ResponseRecord):
             return None
         return territories.as_match(territory)
 
-    return find, describe, ({"within": scope.key} if scope is not None else {}), scope
+    return find, describe, ({"within": searched.key} if searched is not None else {}), scope
+
+
+#: Levels of a `territoire=` hint that narrow the search for the respondent's commune.
+HINT_LEVELS = ("epci", "departement", "region")
+
+
+def _territory_hint(key: str | None) -> Territory | None:
+    """The territory a questionnaire was started from (`?territoire=level:code`, from a territory
+    profile): a commune, or an EPCI, department or region to choose the commune in. Anything
+    else is ignored."""
+    territory = territories.get_territory(key) if key else None
+    if territory is None or territory.level not in ("commune", *HINT_LEVELS):
+        return None
+    return territory
 
 
 @bp.get("/")
@@ -96,14 +114,18 @@ def start(questionnaire_id: str):
     if questionnaire is None or questionnaire.kind != "full":
         abort(404)
     form = StartForm()
+    hint = _territory_hint(request.args.get("territoire"))
     if form.validate_on_submit():
+        commune = hint if hint is not None and hint.level == "commune" else None
         # Sent twice (double tap, back button): the response the first one started.
         _response, token = responses.start_response(
-            questionnaire, current_language(),
+            questionnaire, current_language(), territory=commune,
             token=form.token(current_app.secret_key, f"start:{questionnaire.id}"))
-        return redirect(url_for(".section", token=token, number=1))
+        # A wider territory: the first step searches its communes.
+        args = {"territoire": hint.key} if hint is not None and commune is None else {}
+        return redirect(url_for(".section", token=token, number=1, **args))
     return render_template("respondent/start.html", questionnaire=questionnaire,
-                           form=form.with_new_key())
+                           form=form.with_new_key(), hint=hint)
 
 
 @bp.get("/r/<token>")
@@ -137,7 +159,11 @@ def section(token: str, number: int):
         return render_template("campaigns/closed.html", campaign=response.campaign,
                                territory=territories.get_territory(response.campaign.territory)
                                ), 410
-    find, describe, search_args, scope = _territory_lookups(response)
+    hint = _territory_hint(request.args.get("territoire"))
+    if hint is not None and (hint.level == "commune"
+                             or not any(q.type == "territory" for q in questions)):
+        hint = None
+    find, describe, search_args, scope = _territory_lookups(response, hint)
     form_class = build_section_form(questions, current_language(), find, describe, search_args)
     form = form_class(data={field_name(key): value for key, value in stored.items()})
     status = 200
@@ -171,6 +197,7 @@ def section(token: str, number: int):
         resume_url=url_for(".resume", token=token, _external=True),
         has_previous=next_section_index(questionnaire, stored, index, -1) is not None,
         campaign_scope=scope,
+        hint=hint if scope is None else None,
     ), status
 
 

@@ -390,3 +390,48 @@ def projector_visits(base: str) -> Iterator[Visit]:
 
     yield Visit("projector-hidden", projector("free"))
     yield Visit("projector-revealed", projector("revealed"))
+
+
+# --------------------------------------------------------------------------- territory explorer
+
+
+def explorer_visits(base: str) -> Iterator[Visit]:
+    """The territory explorer: the maps, the profiles of a region, a department (with the
+    respondents' figures of the demo data), an EPCI and a commune, the comparison (with a search
+    listing several matches, and refused), and the way into a questionnaire from a profile."""
+    yield Visit("explorer-regions", lambda page: page.goto(f"{base}/territoires"))
+    yield Visit(
+        "explorer-departments",
+        lambda page: page.goto(f"{base}/territoires?niveau=departement&domaine=logement"),
+    )
+    yield Visit("explorer-search", lambda page: page.goto(f"{base}/territoires?q=Saint-Denis"))
+    yield Visit("explorer-region", lambda page: page.goto(f"{base}/territoires/region:84"))
+    yield Visit(
+        "explorer-department", lambda page: page.goto(f"{base}/territoires/departement:69")
+    )
+    yield Visit("explorer-epci", lambda page: page.goto(f"{base}/territoires/epci:200046977"))
+    yield Visit("explorer-commune", lambda page: page.goto(f"{base}/territoires/commune:69123"))
+    yield Visit(
+        "explorer-compare",
+        lambda page: page.goto(
+            f"{base}/territoires/comparer?t=departement:69&t=departement:38&t=region:84"
+        ),
+    )
+    yield Visit(
+        "explorer-compare-matches",
+        lambda page: page.goto(f"{base}/territoires/comparer?t=departement:69&q=Rh%C3%B4ne"),
+    )
+    yield Visit(
+        "explorer-compare-refused", lambda page: page.goto(f"{base}/territoires/comparer?t=x:1")
+    )
+
+    def start_from_department(page: Page) -> None:
+        page.goto(f"{base}/territoires/departement:69")
+        submit(page, page.locator(".start-here button[type=submit]"))
+
+    def first_step(page: Page) -> None:
+        submit(page, page.locator("main form button[type=submit]"))
+        page.wait_for_selector("#territory-hint")
+
+    yield Visit("explorer-start", start_from_department)
+    yield Visit("explorer-first-step", first_step)

@@ -15,6 +15,7 @@ import pytest
 from tests.browser.conftest import LAPTOP, PHONE
 from tests.browser.pages import (
     Visit,
+    explorer_visits,
     facilitator_visits,
     journey_visits,
     log_in,
@@ -97,13 +98,14 @@ def test_no_serious_accessibility_violation(live_server, new_page, report, langu
     # Workshop participants have no account: their pages come before the organiser logs in.
     for visit in [
         *journey_visits(live_server),
+        *explorer_visits(live_server),
         *participant_visits(live_server),
         *organiser_visits(live_server),
         *facilitator_visits(live_server),
     ]:
         blocking += audit(page, visit, language, where, report)
         checked += 1
-    assert checked == 73
+    assert checked == 85
     assert blocking == []
 
 

@@ -10,6 +10,7 @@ from tests.browser.conftest import LAPTOP
 from tests.browser.pages import (
     RICH_ANSWERS,
     completed_response,
+    explorer_visits,
     facilitator_visits,
     journey_visits,
     log_in,
@@ -48,6 +49,7 @@ def test_no_page_breaks_the_content_security_policy(live_server, new_page):
     assert "script-src 'self';" in response.headers["content-security-policy"]
     visits = [
         *journey_visits(live_server),
+        *explorer_visits(live_server),
         *participant_visits(live_server),
         *organiser_visits(live_server),
         *facilitator_visits(live_server),
@@ -79,6 +81,9 @@ def test_charts_and_qr_codes_open_on_their_own(live_server, new_page, browser):
         f"/campagnes/{campaign}/regards.svg",
         f"/campagnes/{campaign}/impacts.svg",
         f"/campagnes/{campaign}/qr/citoyen.svg",
+        "/territoires/region:84/indices.svg",
+        "/territoires/departement:69/regards.svg",
+        "/territoires/comparer.svg?t=departement:69&t=departement:38",
     ):
         response = page.goto(live_server + path)
         assert response.status == 200, path

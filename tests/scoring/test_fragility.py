@@ -18,6 +18,7 @@ from scoring.fragility import (
     fragility_by_domain,
     geometric_mean,
     indicator_ratio,
+    mean_index,
     national_reference,
 )
 
@@ -272,3 +273,19 @@ def test_national_reference_directly():
     assert national_reference(figure("y", "2021", 5), national) == figure("y", "2021", 3, "FRM")
     assert national_reference(figure("y", "2022", 5), national) is None
     assert national_reference(figure("z", "2021", 5), national) is None
+
+
+# --------------------------------------------------------------------------- mean_index
+
+
+def test_mean_index_is_the_arithmetic_mean_of_the_available_domains():
+    # (130 + 70 + 112) / 3 = 104; the two missing domains are left out, not counted as 100.
+    assert mean_index([130.0, None, 70.0, 112.0, None]) == pytest.approx(104.0)
+    assert mean_index([87.5]) == pytest.approx(87.5)
+    assert mean_index(iter([120.0, 100.0])) == pytest.approx(110.0)
+
+
+def test_mean_index_without_any_domain_is_none():
+    assert mean_index([]) is None
+    assert mean_index([None, None]) is None
+    assert mean_index([math.nan, None]) is None

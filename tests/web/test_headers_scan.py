@@ -80,6 +80,18 @@ GET_URLS = [
     "/campagnes/{campaign}/export.csv",
     "/campagnes/{campaign}/export.xlsx",
     "/campagnes/{campaign}/rapport.pdf",
+    # the territory explorer
+    "/territoires",
+    "/territoires?niveau=departement&domaine=logement",
+    "/territoires/{territory}",
+    "/territoires/region:84",
+    "/territoires/departement:69",
+    "/territoires/region:84/indices.svg",
+    "/territoires/departement:69/regards.svg",
+    "/territoires/departement:69/diagnostic?acteur=entreprise",
+    "/territoires/comparer?t=region:84&t=departement:69",
+    "/territoires/comparer.svg?t=region:84&t=departement:69",
+    "/territoires/comparer.csv?t=region:84&t=departement:69",
     # a live workshop
     "/a",
     "/a?code={code}",
@@ -106,6 +118,9 @@ GET_URLS = [
     "/api/v1/territories/{territory}",
     "/api/v1/results/{done}",
     "/api/v1/campaigns/{campaign}/summary",
+    "/api/v1/territories/departement:69/perceived",
+    "/api/v1/maps/regions.svg",
+    "/api/v1/maps/departements.svg?domain=sante&current=69",
 ]
 #: Every POST route of an organiser (the respondents' POSTs have tests of their own).
 POST_URLS = [
