@@ -103,6 +103,7 @@ def configure(app: Flask, overrides: dict | None = None) -> None:
         # The explorer recounts its perceived figures at most this often per worker (0: whenever
         # responses changed).
         EXPLORER_REFRESH_SECONDS=whole_number("EXPLORER_REFRESH_SECONDS", 60),
+        EXPLORER_SYNC_COUNT=whole_number("EXPLORER_SYNC_COUNT", 20_000),
         RETENTION_DAYS=positive_int("RETENTION_DAYS", 0) or None,  # None: responses are kept
         MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH,
         MAX_FORM_MEMORY_SIZE=MAX_FORM_MEMORY_SIZE,

@@ -386,5 +386,10 @@ def territory_perceived(key: str):
     if territory.level not in explorer.PERCEIVED_LEVELS:
         abort(404, description="Perceived figures are published for regions and departments "
                                "only (region:84, departement:69)")
-    view = explorer.perceived(territory, catalog(), current_app.config["MIN_GROUP_SIZE"])
+    try:
+        view = explorer.perceived(territory, catalog(), current_app.config["MIN_GROUP_SIZE"])
+    except explorer.CountsNotReady:
+        answer = jsonify(error="The perceived figures are being counted: try again in a minute",
+                         details={})
+        return answer, 503, {"Retry-After": "30"}
     return jsonify(explorer.perceived_json(view))

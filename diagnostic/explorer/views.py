@@ -102,6 +102,8 @@ def profile_chart(key: str, name: str):
     if territory.level not in explorer.PERCEIVED_LEVELS:
         abort(404)
     page = explorer.profile(territory, catalog(), current_app.config["MIN_GROUP_SIZE"])
+    if page.counting and name == "regards":
+        abort(503)  # being counted (see the page)
     return Response(charts_for.render(name, page, current_language()), mimetype="image/svg+xml")
 
 

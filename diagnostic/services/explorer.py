@@ -26,7 +26,10 @@ Caching: the counts (not the protected figures: `protect` runs on every view) ar
 worker under a revision read from the national reference groups (`BenchmarkGroup`, kept by the
 write path of every completion and deletion: one small query), and recomputed when it changes —
 at most once every EXPLORER_REFRESH_SECONDS (default 60) per worker, so that a busy period of
-submissions does not recount on every view: figures may then lag new responses by that much.
+submissions does not recount on every view: figures may then lag new responses by that much. A
+recount of more than EXPLORER_SYNC_COUNT responses (default 20,000, ~2 s) runs in a background
+thread of the worker instead of holding the request: the figures counted before are shown
+meanwhile, or, before the first count, the page says they are being counted.
 """
 
 from __future__ import annotations
@@ -391,8 +394,71 @@ def _recount(cached: _Cached | None, revision: tuple, catalog: Catalog) -> Tally
     return tally(catalog)
 
 
+class CountsNotReady(RuntimeError):
+    """The perceived figures are being counted in the background (many responses to count and
+    none counted yet in this worker): ask again in a moment."""
+
+
+def _to_count(cached: _Cached | None, revision: tuple, catalog: Catalog) -> int:
+    """About how many responses a recount would read (all of them when nothing is counted yet
+    or some were deleted; else those added since)."""
+    full = {questionnaire.id for questionnaire in catalog.latest("full")}
+    expected = {(questionnaire_id, actor): responses
+                for questionnaire_id, actor, responses, _last in revision
+                if questionnaire_id in full and responses}
+    total = sum(expected.values())
+    if cached is None or not all(expected.get(group, 0) >= n
+                                 for group, n in cached.tally.totals.items()):
+        return total
+    return max(total - sum(cached.tally.totals.values()), 0)
+
+
+def _recount_into(store: dict, cached: _Cached | None, revision: tuple, catalog: Catalog,
+                  min_size: int) -> _Cached:
+    counted = _recount(cached, revision, catalog)
+    fresh = _Cached(revision, time.monotonic(), counted, counts_of(counted, catalog, min_size),
+                    min_size)
+    with _LOCK:
+        store["counts"] = fresh
+    return fresh
+
+
+def _count_in_background(store: dict, catalog: Catalog, min_size: int) -> None:
+    """Recount in a thread of this worker, unless one already is: the request that asked does
+    not wait (a count of 100,000 responses takes ~10 s, of a million a few minutes)."""
+    app = current_app._get_current_object()
+
+    def run() -> None:
+        with app.app_context():
+            try:
+                with _RECOUNT:
+                    revision = _revision()
+                    with _LOCK:
+                        cached = store.get("counts")
+                    if cached is not None and cached.min_size != min_size:
+                        cached = None
+                    _recount_into(store, cached, revision, catalog, min_size)
+            except Exception:  # logged; the next request past the refresh delay tries again
+                app.logger.exception("Counting the explorer's perceived figures failed")
+            finally:
+                db.session.remove()
+
+    with _LOCK:
+        running = store.get("thread")
+        if running is not None and running.is_alive():
+            return
+        thread = store["thread"] = threading.Thread(target=run, name="explorer-counts",
+                                                    daemon=True)
+    thread.start()
+
+
 def counts(catalog: Catalog) -> Counts:
-    """The counts, from the worker's cache when still current (see the module documentation)."""
+    """The counts, from the worker's cache when still current (see the module documentation).
+
+    A recount of more than EXPLORER_SYNC_COUNT responses runs in the background: meanwhile the
+    counts made before are given (figures lag a little longer), or, when this worker has none
+    yet, CountsNotReady is raised (the page says the figures are being counted; the API answers
+    503 with Retry-After)."""
     refresh = current_app.config["EXPLORER_REFRESH_SECONDS"]
     min_size = _min_size()
     store = current_app.extensions.setdefault("explorer_counts", {})
@@ -409,19 +475,24 @@ def counts(catalog: Catalog) -> Counts:
     found = current()
     if found is not None:
         return found.counts
+    with _LOCK:
+        cached = store.get("counts")
+    if cached is not None and cached.min_size != min_size:
+        cached = None
+    if _to_count(cached, revision, catalog) > current_app.config["EXPLORER_SYNC_COUNT"]:
+        _count_in_background(store, catalog, min_size)
+        if cached is None:
+            raise CountsNotReady()
+        return cached.counts
     with _RECOUNT:
         found = current()  # counted meanwhile by another thread
         if found is not None:
             return found.counts
         with _LOCK:
             cached = store.get("counts")
-        counted = _recount(cached if cached is not None and cached.min_size == min_size
-                           else None, revision, catalog)
-        fresh = _Cached(revision, time.monotonic(), counted,
-                        counts_of(counted, catalog, min_size), min_size)
-        with _LOCK:
-            store["counts"] = fresh
-    return fresh.counts
+        if cached is not None and cached.min_size != min_size:
+            cached = None
+        return _recount_into(store, cached, revision, catalog, min_size).counts
 
 
 # --------------------------------------------------------------------------- a territory
@@ -734,6 +805,8 @@ class Profile:
     #: The departments of a region.
     children: list[Territory]
     perceived: Perceived | None
+    #: The perceived figures are being counted (CountsNotReady): the page says so.
+    counting: bool = False
 
 
 def _enclosing(territory: Territory) -> list[Territory]:
@@ -756,9 +829,15 @@ def profile(territory: Territory, catalog: Catalog, min_size: int) -> Profile:
     """The page of a region, department, EPCI or commune."""
     perceived_view = None
     fragility = None
+    counting = False
     if territory.level in PERCEIVED_LEVELS:
-        perceived_view = perceived(territory, catalog, min_size)
-        fragility = perceived_view.fragility
+        try:
+            perceived_view = perceived(territory, catalog, min_size)
+            fragility = perceived_view.fragility
+        except CountsNotReady:
+            counting = True
+            fragility = reference.territory_fragility(territory,
+                                                      list(catalog.vocabulary.domains))
     children = []
     if territory.level == "region":
         children = list(db.session.scalars(
@@ -772,6 +851,7 @@ def profile(territory: Territory, catalog: Catalog, min_size: int) -> Profile:
         fragility=fragility,
         children=children,
         perceived=perceived_view,
+        counting=counting,
     )
 
 

@@ -29,6 +29,7 @@ import csv
 import html
 import io
 import re
+import threading
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -436,6 +437,63 @@ def test_counts_are_kept_per_worker_and_added_to_when_responses_come(client, rec
         "n": 5, "median": 66.7, "q1": 46.7, "q3": 72.2}
     perceived_api(client, "region:84")
     assert recounts == ["all", "since"]
+
+
+def test_a_large_count_runs_in_the_background_and_the_request_does_not_wait(
+        app, client, recounts, monkeypatch):
+    """More responses to count than EXPLORER_SYNC_COUNT: the count runs in a thread of the
+    worker; before the first one ends the page says the figures are being counted and the API
+    answers 503 with Retry-After; afterwards, the figures counted before are given while a
+    later count runs."""
+    for commune, answers in CITIZENS[:5]:
+        submit(client, commune, answers)
+    monkeypatch.setitem(app.config, "EXPLORER_SYNC_COUNT", 4)
+    # The background count waits until the test lets it go on.
+    gate = threading.Event()
+    recount = explorer._recount
+
+    def gated(*arguments):
+        gate.wait(30)
+        return recount(*arguments)
+
+    monkeypatch.setattr(explorer, "_recount", gated)
+    waiting = client.get("/api/v1/territories/departement:69/perceived")
+    assert waiting.status_code == 503
+    assert waiting.headers["Retry-After"] == "30"
+    assert "being counted" in waiting.get_json()["error"]
+    page = client.get("/territoires/departement:69")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert 'id="perceived-counting"' in text and 'id="perceived-domains"' not in text
+    # The objective index is still there.
+    assert 'id="index-caption"' in text
+    assert client.get("/territoires/departement:69/regards.svg").status_code == 503
+    assert client.get("/territoires/departement:69/indices.svg").status_code == 200
+    assert recounts == []
+    gate.set()
+    app.extensions["explorer_counts"]["thread"].join(30)
+    assert recounts == ["all"]
+    mine = perceived_api(client, "departement:69")["actors"]["citoyen"]
+    assert mine["domains"]["logement"]["mean"] == {"n": 5, "value": 6.0}
+
+    # One response more: a small count, made at once.
+    submit(client, "69123", CITIZENS[0][1])
+    later(monkeypatch, 61)
+    assert perceived_api(client, "departement:69")["responses"]["citoyen"] == 6
+    assert recounts == ["all", "since"]
+    # A deletion makes a count from scratch, too large: the last counts meanwhile.
+    token = submit(client, "69123", CITIZENS[1][1])
+    later(monkeypatch, 122)
+    assert perceived_api(client, "departement:69")["responses"]["citoyen"] == 7
+    later(monkeypatch, 183)
+    with app.app_context():
+        from diagnostic.services import privacy, responses
+
+        privacy.delete_response(responses.find_response(token), catalog())
+    assert perceived_api(client, "departement:69")["responses"]["citoyen"] == 7
+    app.extensions["explorer_counts"]["thread"].join(30)
+    assert recounts == ["all", "since", "since", "all"]
+    assert perceived_api(client, "departement:69")["responses"]["citoyen"] == 6
 
 
 def test_a_deletion_or_a_response_missed_makes_a_count_from_scratch(app, client, recounts,
