@@ -599,12 +599,12 @@ def test_compare_refuses_five_unknown_and_municipalities_with_a_clear_400(client
     five = "&".join(f"t={key}" for key in ("region:84", "departement:69", "departement:38",
                                            "region:11", "region:93"))
     for query, words in (
-        (five, ("At most 4", "4 territories")),
+        (five, ("Au plus 4 territoires",)),
         ("t=region:84&t=region:99", ("region:99",)),
         ("t=nimporte", ("nimporte",)),
         ("t=commune:69123", ("commune:69123",)),
     ):
-        page = client.get(f"/territoires/comparer?{query}")
+        page = client.get(f"/territoires/comparer?{query}")  # French, the default
         assert page.status_code == 400, query
         text = page.get_data(as_text=True)
         assert 'id="error-summary"' in text
