@@ -8,7 +8,7 @@ import threading
 from collections import OrderedDict
 
 from babel.numbers import get_decimal_symbol
-from flask import current_app, url_for
+from flask import current_app, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
@@ -22,7 +22,7 @@ from ..services.maps import MEAN, level_fragility, reference_state
 CACHE_SIZE = 64
 _LOCK = threading.Lock()
 
-__all__ = ["MEAN", "class_label", "domain_subject", "map_of", "map_values"]
+__all__ = ["MEAN", "class_label", "domain_subject", "map_of", "map_svg", "map_values"]
 
 
 def map_values(level: str, domain: str) -> dict[str, float | None]:
@@ -55,13 +55,14 @@ def _labels(level: str, domain: str) -> maps.MapLabels:
     )
 
 
-def map_of(level: str, domain: str, values: dict[str, float | None],
-           current: str | None = None) -> Markup:
-    """The choropleth of a level, each territory linked to its profile, as inline SVG."""
+def map_svg(level: str, domain: str, current: str | None = None) -> bytes:
+    """The choropleth of a level for a domain (or the mean), each territory linked to its
+    profile, `current` outlined: an SVG document, kept per worker (the explorer's pages and the
+    map API draw the same maps)."""
     if current is not None and current not in maps.feature_codes(level):
         current = None
-    key = (reference_state(), level, domain, current, current_language())
-    cache: OrderedDict = current_app.extensions.setdefault("explorer_maps", OrderedDict())
+    key = (reference_state(), level, domain, current, current_language(), request.script_root)
+    cache: OrderedDict = current_app.extensions.setdefault("fragility_maps", OrderedDict())
     with _LOCK:
         found = cache.get(key)
         if found is not None:
@@ -69,19 +70,23 @@ def map_of(level: str, domain: str, values: dict[str, float | None],
             return found
     svg = maps.choropleth(
         level,
-        values,
+        map_values(level, domain),
         href=lambda code: url_for("explorer.profile", key=f"{level}:{code}"),
         labels=_labels(level, domain),
         names=level_fragility(level, list(catalog().vocabulary.domains)).names,
         current=current,
     )
-    # Safe: the map escapes the names and titles it writes.
-    markup = Markup(maps.html_fragment(svg))
     with _LOCK:
-        cache[key] = markup
+        cache[key] = svg
         while len(cache) > CACHE_SIZE:
             cache.popitem(last=False)
-    return markup
+    return svg
+
+
+def map_of(level: str, domain: str, current: str | None = None) -> Markup:
+    """The map of `map_svg`, to put inline in a page: its territories are links, dead in an
+    `<img>`. Safe: the map escapes the names and titles it writes."""
+    return Markup(maps.html_fragment(map_svg(level, domain, current)))
 
 
 def class_label(index: float | None) -> str:

@@ -64,7 +64,7 @@ def index():
         query=query,
         matches=matches,
         rows=explorer.level_rows(level, values),
-        map_svg=map_of(level, domain, values),
+        map_svg=map_of(level, domain),
         mean=MEAN,
         vocabulary=catalog().vocabulary,
         class_label=class_label,
@@ -79,8 +79,7 @@ def profile(key: str):
     page = explorer.profile(territory, catalog(), current_app.config["MIN_GROUP_SIZE"])
     map_svg = None
     if territory.level in explorer.COMPARED_LEVELS:
-        map_svg = map_of(territory.level, MEAN, map_values(territory.level, MEAN),
-                         current=territory.code)
+        map_svg = map_of(territory.level, MEAN, current=territory.code)
     return render_template(
         "explorer/profile.html",
         page=page,
