@@ -48,6 +48,10 @@ def capture(base: str, target: Path) -> list[Path]:
 
             page.goto(base + "/")
             save("home")
+            page.goto(base + "/territoires")
+            save("explorer-map")
+            page.goto(base + "/territoires/departement:69")
+            save("explorer-profile", full_page=size != "phone")
             start(page, base, "entreprise")
             page.locator("input[type=search]").fill("Saint-Denis")
             page.get_by_role("radio", name=re.compile(r"^Saint-Denis \(93")).wait_for()
