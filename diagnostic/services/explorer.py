@@ -413,6 +413,13 @@ def _to_count(cached: _Cached | None, revision: tuple, catalog: Catalog) -> int:
     return max(total - sum(cached.tally.totals.values()), 0)
 
 
+def _counted(store: dict, min_size: int) -> _Cached | None:
+    """The counts this worker made last, if made for the same smallest group size."""
+    with _LOCK:
+        cached = store.get("counts")
+    return cached if cached is not None and cached.min_size == min_size else None
+
+
 def _recount_into(store: dict, cached: _Cached | None, revision: tuple, catalog: Catalog,
                   min_size: int) -> _Cached:
     counted = _recount(cached, revision, catalog)
@@ -432,12 +439,8 @@ def _count_in_background(store: dict, catalog: Catalog, min_size: int) -> None:
         with app.app_context():
             try:
                 with _RECOUNT:
-                    revision = _revision()
-                    with _LOCK:
-                        cached = store.get("counts")
-                    if cached is not None and cached.min_size != min_size:
-                        cached = None
-                    _recount_into(store, cached, revision, catalog, min_size)
+                    _recount_into(store, _counted(store, min_size), _revision(), catalog,
+                                  min_size)
             except Exception:  # logged; the next request past the refresh delay tries again
                 app.logger.exception("Counting the explorer's perceived figures failed")
             finally:
@@ -464,9 +467,8 @@ def counts(catalog: Catalog) -> Counts:
     store = current_app.extensions.setdefault("explorer_counts", {})
 
     def current() -> _Cached | None:
-        with _LOCK:
-            cached = store.get("counts")
-        if cached is not None and cached.min_size == min_size and (
+        cached = _counted(store, min_size)
+        if cached is not None and (
                 cached.revision == revision or time.monotonic() - cached.computed_at < refresh):
             return cached
         return None
@@ -475,10 +477,7 @@ def counts(catalog: Catalog) -> Counts:
     found = current()
     if found is not None:
         return found.counts
-    with _LOCK:
-        cached = store.get("counts")
-    if cached is not None and cached.min_size != min_size:
-        cached = None
+    cached = _counted(store, min_size)
     if _to_count(cached, revision, catalog) > current_app.config["EXPLORER_SYNC_COUNT"]:
         _count_in_background(store, catalog, min_size)
         if cached is None:
@@ -488,11 +487,8 @@ def counts(catalog: Catalog) -> Counts:
         found = current()  # counted meanwhile by another thread
         if found is not None:
             return found.counts
-        with _LOCK:
-            cached = store.get("counts")
-        if cached is not None and cached.min_size != min_size:
-            cached = None
-        return _recount_into(store, cached, revision, catalog, min_size).counts
+        return _recount_into(store, _counted(store, min_size), revision, catalog,
+                             min_size).counts
 
 
 # --------------------------------------------------------------------------- a territory
