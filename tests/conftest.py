@@ -235,3 +235,42 @@ class Respondent:
 @pytest.fixture
 def respondent(client):
     return Respondent(client)
+
+
+def sign_in(client, email: str, password: str) -> None:
+    """Log an organiser in through the login form, as a browser does."""
+    page = client.get("/connexion")
+    done = client.post("/connexion", data={
+        "csrf_token": csrf_token(page.get_data(as_text=True)), "email": email,
+        "password": password})
+    assert done.status_code == 302, done.get_data(as_text=True)
+
+
+def forget_organisers(app, owner_ids) -> None:
+    """Delete what these organisers own: their workshops first (they point at users and
+    campaigns), then their campaigns with their links and counts; responses stay, detached."""
+    from sqlalchemy import delete, select, update
+
+    from diagnostic.extensions import db
+    from diagnostic.models import (
+        Campaign,
+        CampaignLink,
+        CampaignScore,
+        CampaignStat,
+        Response,
+        Workshop,
+    )
+
+    with app.app_context():
+        db.session.rollback()
+        workshop_ids = select(Workshop.id).where(Workshop.owner_id.in_(owner_ids))
+        campaign_ids = select(Campaign.id).where(Campaign.owner_id.in_(owner_ids))
+        db.session.execute(update(Response).where(Response.workshop_id.in_(workshop_ids))
+                           .values(workshop_id=None))
+        db.session.execute(update(Response).where(Response.campaign_id.in_(campaign_ids))
+                           .values(campaign_id=None))
+        db.session.execute(delete(Workshop).where(Workshop.owner_id.in_(owner_ids)))
+        for model in (CampaignStat, CampaignScore, CampaignLink):
+            db.session.execute(delete(model).where(model.campaign_id.in_(campaign_ids)))
+        db.session.execute(delete(Campaign).where(Campaign.owner_id.in_(owner_ids)))
+        db.session.commit()

@@ -64,7 +64,7 @@ from diagnostic.services import accounts, campaigns, reference, responses, terri
 from questionnaires import check_answers
 from scoring.aggregates import Quartiles, response_metrics
 from scoring.benchmarks import score_key
-from tests.conftest import Respondent, csrf_token
+from tests.conftest import Respondent, csrf_token, sign_in
 
 PASSWORD = "un mot de passe de test assez long"
 SCOPE = "epci:200046977"
@@ -236,16 +236,7 @@ def domain(as_json: dict, name: str) -> dict:
 
 
 def log_in(client, email: str) -> None:
-    page = client.get("/connexion")
-    done = client.post(
-        "/connexion",
-        data={
-            "csrf_token": csrf_token(page.get_data(as_text=True)),
-            "email": email,
-            "password": PASSWORD,
-        },
-    )
-    assert done.status_code == 302, done.get_data(as_text=True)
+    sign_in(client, email, PASSWORD)
 
 
 def numbers(value) -> list[float]:

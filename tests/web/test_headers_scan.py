@@ -17,24 +17,20 @@ from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select
 from werkzeug.exceptions import HTTPException
 
 from diagnostic.extensions import db
 from diagnostic.models import (
     Campaign,
-    CampaignLink,
-    CampaignScore,
-    CampaignStat,
     LoginAttempt,
-    Response,
     User,
     Workshop,
 )
 from diagnostic.registry import catalog
 from diagnostic.services import accounts, campaigns, territories, workshops
 from tests.answers import full_answers
-from tests.conftest import Respondent, csrf_token
+from tests.conftest import Respondent, csrf_token, forget_organisers, sign_in
 
 PASSWORD = "une phrase de passe pour le scan"
 TITLE = "Campagne Balayage-Nord 2033"
@@ -170,34 +166,9 @@ class World:
 
 
 def log_in(client, email: str) -> None:
-    page = client.get("/connexion")
-    done = client.post(
-        "/connexion",
-        data={
-            "csrf_token": csrf_token(page.get_data(as_text=True)),
-            "email": email,
-            "password": PASSWORD,
-        },
-    )
-    assert done.status_code == 302, done.get_data(as_text=True)
+    sign_in(client, email, PASSWORD)
 
 
-def forget(app, user_ids) -> None:
-    with app.app_context():
-        db.session.rollback()
-        workshop_ids = select(Workshop.id).where(Workshop.owner_id.in_(user_ids))
-        campaign_ids = select(Campaign.id).where(Campaign.owner_id.in_(user_ids))
-        db.session.execute(
-            update(Response).where(Response.workshop_id.in_(workshop_ids)).values(workshop_id=None)
-        )
-        db.session.execute(
-            update(Response).where(Response.campaign_id.in_(campaign_ids)).values(campaign_id=None)
-        )
-        db.session.execute(delete(Workshop).where(Workshop.owner_id.in_(user_ids)))
-        for model in (CampaignStat, CampaignScore, CampaignLink):
-            db.session.execute(delete(model).where(model.campaign_id.in_(campaign_ids)))
-        db.session.execute(delete(Campaign).where(Campaign.owner_id.in_(user_ids)))
-        db.session.commit()
 
 
 @pytest.fixture(scope="module")
@@ -240,7 +211,7 @@ def world(app):
         clients[role] = app.test_client()
         log_in(clients[role], email)
     yield World(ids, user_ids, clients)
-    forget(app, list(user_ids.values()))
+    forget_organisers(app, list(user_ids.values()))
     with app.app_context():
         db.session.execute(delete(LoginAttempt).where(LoginAttempt.email.in_(emails.values())))
         db.session.execute(delete(User).where(User.id.in_(user_ids.values())))

@@ -51,7 +51,7 @@ from diagnostic.services import (
 )
 from questionnaires import check_answers
 from tests.answers import as_form, full_answers
-from tests.conftest import Respondent, csrf_token
+from tests.conftest import Respondent, csrf_token, forget_organisers, sign_in
 
 PASSWORD = "un mot de passe pour la confidentialite"
 SCOPE = "epci:200046977"
@@ -250,27 +250,9 @@ class People:
 
 
 def log_in(client, email: str) -> None:
-    page = client.get("/connexion")
-    done = client.post("/connexion", data={
-        "csrf_token": csrf_token(page.get_data(as_text=True)), "email": email,
-        "password": PASSWORD})
-    assert done.status_code == 302, done.get_data(as_text=True)
+    sign_in(client, email, PASSWORD)
 
 
-def forget(app, owner_ids) -> None:
-    with app.app_context():
-        db.session.rollback()
-        workshop_ids = select(Workshop.id).where(Workshop.owner_id.in_(owner_ids))
-        campaign_ids = select(Campaign.id).where(Campaign.owner_id.in_(owner_ids))
-        db.session.execute(update(Response).where(Response.workshop_id.in_(workshop_ids))
-                           .values(workshop_id=None))
-        db.session.execute(update(Response).where(Response.campaign_id.in_(campaign_ids))
-                           .values(campaign_id=None))
-        db.session.execute(delete(Workshop).where(Workshop.owner_id.in_(owner_ids)))
-        for model in (CampaignStat, CampaignScore, CampaignLink):
-            db.session.execute(delete(model).where(model.campaign_id.in_(campaign_ids)))
-        db.session.execute(delete(Campaign).where(Campaign.owner_id.in_(owner_ids)))
-        db.session.commit()
 
 
 @pytest.fixture(scope="module")
@@ -284,7 +266,7 @@ def people(app):
         clients[role] = app.test_client()
         log_in(clients[role], email)
     yield People(ids, clients)
-    forget(app, list(ids.values()))
+    forget_organisers(app, list(ids.values()))
     with app.app_context():
         db.session.execute(delete(LoginAttempt).where(LoginAttempt.email.in_(emails.values())))
         db.session.execute(delete(User).where(User.id.in_(ids.values())))
@@ -295,7 +277,7 @@ def people(app):
 def owned(app, people):
     """Campaigns and workshops made by a test are deleted after it."""
     yield
-    forget(app, list(people.ids.values()))
+    forget_organisers(app, list(people.ids.values()))
 
 
 def new_campaign(app, owner_id: int, links=None) -> tuple[int, str]:

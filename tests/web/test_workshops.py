@@ -33,14 +33,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select
 
 from diagnostic.extensions import db
 from diagnostic.models import (
     Answer,
     Campaign,
-    CampaignLink,
-    CampaignScore,
     CampaignStat,
     LoginAttempt,
     Response,
@@ -51,7 +49,7 @@ from diagnostic.models import (
 from diagnostic.registry import catalog
 from diagnostic.services import accounts, campaigns, territories, workshops
 from diagnostic.services.exports import RESPONSE_COLUMNS
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, forget_organisers, sign_in
 
 PASSWORD = "un mot de passe d'atelier assez long"
 SCOPE = "epci:200046977"
@@ -94,28 +92,9 @@ class Made:
 
 
 def log_in(client, email: str) -> None:
-    page = client.get("/connexion")
-    done = client.post("/connexion", data={
-        "csrf_token": csrf_token(page.get_data(as_text=True)), "email": email,
-        "password": PASSWORD})
-    assert done.status_code == 302, done.get_data(as_text=True)
+    sign_in(client, email, PASSWORD)
 
 
-def forget(app, owner_ids) -> None:
-    """Workshops first (they point at users and campaigns), then campaigns and their counts."""
-    with app.app_context():
-        db.session.rollback()
-        workshop_ids = select(Workshop.id).where(Workshop.owner_id.in_(owner_ids))
-        campaign_ids = select(Campaign.id).where(Campaign.owner_id.in_(owner_ids))
-        db.session.execute(update(Response).where(Response.workshop_id.in_(workshop_ids))
-                           .values(workshop_id=None))
-        db.session.execute(update(Response).where(Response.campaign_id.in_(campaign_ids))
-                           .values(campaign_id=None))
-        db.session.execute(delete(Workshop).where(Workshop.owner_id.in_(owner_ids)))
-        for model in (CampaignStat, CampaignScore, CampaignLink):
-            db.session.execute(delete(model).where(model.campaign_id.in_(campaign_ids)))
-        db.session.execute(delete(Campaign).where(Campaign.owner_id.in_(owner_ids)))
-        db.session.commit()
 
 
 @pytest.fixture(scope="module")
@@ -133,7 +112,7 @@ def people(app):
         clients[role] = app.test_client()
         log_in(clients[role], email)
     yield People(ids, emails, clients)
-    forget(app, list(ids.values()))
+    forget_organisers(app, list(ids.values()))
     with app.app_context():
         db.session.execute(delete(LoginAttempt).where(LoginAttempt.email.in_(emails.values())))
         db.session.execute(delete(User).where(User.id.in_(ids.values())))
@@ -144,7 +123,7 @@ def people(app):
 def _small_groups_and_no_workshop_left(app, people, monkeypatch):
     monkeypatch.setitem(app.config, "MIN_GROUP_SIZE", MIN)
     yield
-    forget(app, list(people.ids.values()))
+    forget_organisers(app, list(people.ids.values()))
 
 
 def make_workshop(app, owner_id: int, questionnaire: str = "atelier", sections=None,
